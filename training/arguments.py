@@ -1,0 +1,158 @@
+"""Argument dataclasses shared by every training script, and the parser that reads them.
+
+Arguments come from the command line or from one JSON/YAML file (``train_text.py config.yaml``),
+exactly as in the Hugging Face example scripts. On top of that, each model of a lineup may bring
+its own defaults (a from-scratch GRU wants a higher learning rate than a pretrained transformer);
+they apply only to the arguments the user did not set explicitly.
+"""
+
+import dataclasses
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from transformers import HfArgumentParser
+
+from training.errors import UserError
+
+# Trainer settings that differ from transformers' defaults: evaluate and keep the best epoch by
+# the primary validation metric, log once per epoch (the learning curves), report to no tracker.
+TRAINER_DEFAULTS: dict[str, Any] = {
+    "eval_strategy": "epoch",
+    "save_strategy": "epoch",
+    "logging_strategy": "epoch",
+    "load_best_model_at_end": True,
+    "save_total_limit": 1,
+    "report_to": "none",
+}
+
+
+@dataclass
+class DataArguments:
+    """Where the data comes from and how it is split; shared by the text and image scripts."""
+
+    dataset_name: str | None = field(
+        default=None, metadata={"help": "A dataset on the Hugging Face Hub (needs internet), e.g. 'ag_news'."}
+    )
+    dataset_config_name: str | None = field(
+        default=None, metadata={"help": "The Hub dataset's configuration."}
+    )
+    label_column: str = field(default="label", metadata={"help": "Column holding the class of each example."})
+    label_names: str | None = field(
+        default=None,
+        metadata={
+            "help": "Comma-separated readable names for the sorted label values, e.g. 'no,yes' for 0/1."
+        },
+    )
+    validation_split_percentage: float = field(
+        default=10.0,
+        metadata={"help": "Share of the data held out for validation when no validation set is given."},
+    )
+    test_split_percentage: float = field(
+        default=10.0, metadata={"help": "Share of the data held out for testing when no test set is given."}
+    )
+    max_train_samples: int | None = field(
+        default=None,
+        metadata={"help": "Keep at most this many training examples (stratified), for quick runs."},
+    )
+    max_eval_samples: int | None = field(
+        default=None,
+        metadata={"help": "Keep at most this many validation and test examples each (stratified)."},
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("validation_split_percentage", "test_split_percentage"):
+            value = getattr(self, name)
+            if not 0 < value < 50:
+                raise UserError(f"--{name} must be between 0 and 50 (got {value}).")
+        for name in ("max_train_samples", "max_eval_samples"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise UserError(f"--{name} must be a positive number of examples (got {value}).")
+
+
+@dataclass
+class RunArguments:
+    """Which models to train and how to compare them; shared by the text and image scripts."""
+
+    models: str = field(
+        default="all", metadata={"help": "Comma-separated subset of the lineup to train, or 'all'."}
+    )
+    primary_metric: str = field(
+        default="auto",
+        metadata={
+            "help": "Metric that ranks the models and picks the best epoch: 'auto' (macro-F1 when classes are "
+            "imbalanced, accuracy when balanced), or accuracy, f1_macro, f1_weighted, precision_macro, "
+            "recall_macro, roc_auc, f1_positive (binary tasks)."
+        },
+    )
+    overwrite_output_dir: bool = field(
+        default=False, metadata={"help": "Replace the results of an earlier run in --output_dir."}
+    )
+    early_stopping_patience: int | None = field(
+        default=None, metadata={"help": "Stop a model after this many epochs without validation improvement."}
+    )
+    latency_samples: int = field(
+        default=50, metadata={"help": "Test examples used to time inference (batch 1, CPU)."}
+    )
+
+
+def parse_arguments(
+    dataclass_types: tuple[type, ...], argv: list[str] | None = None
+) -> tuple[tuple[Any, ...], set[str]]:
+    """Parse the dataclasses from the command line or a single .json/.yaml file.
+
+    Returns the parsed dataclasses (in ``dataclass_types`` order) and the names of the arguments the
+    user set explicitly, so that per-model defaults never override a user's choice.
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    parser = HfArgumentParser(dataclass_types)
+    defaults = {**TRAINER_DEFAULTS, "output_dir": None}
+    if len(argv) == 1 and argv[0].endswith((".json", ".yaml", ".yml")):
+        path = Path(argv[0])
+        if not path.is_file():
+            raise UserError(f"config file {path} does not exist.")
+        config = yaml.safe_load(path.read_text()) if path.suffix != ".json" else json.loads(path.read_text())
+        if not isinstance(config, dict):
+            raise UserError(f"config file {path} must hold a mapping of argument names to values.")
+        known = {f.name for dtype in dataclass_types for f in dataclasses.fields(dtype)}
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise UserError(
+                f"unknown argument(s) in {path}: {', '.join(unknown)}. Run with --help for the list."
+            )
+        parsed = parser.parse_dict({**defaults, **config})
+        return tuple(parsed), set(config)
+    parser.set_defaults(**defaults)
+    parsed, unknown = parser.parse_known_args(argv)
+    if unknown:
+        raise UserError(f"unknown argument(s): {' '.join(unknown)}. Run with --help for the list.")
+    explicit = {arg[2:].split("=")[0].replace("-", "_") for arg in argv if arg.startswith("--")}
+    instances = []
+    for dtype in dataclass_types:
+        names = {f.name for f in dataclasses.fields(dtype) if f.init}
+        instances.append(dtype(**{k: v for k, v in vars(parsed).items() if k in names}))
+    return tuple(instances), explicit
+
+
+def with_overrides(instance: Any, overrides: dict[str, Any], explicit: set[str]) -> Any:
+    """A copy of a dataclass with the per-model ``overrides`` that apply to it and the user did not set."""
+    names = {f.name for f in dataclasses.fields(instance)}
+    changes = {k: v for k, v in overrides.items() if k in names and k not in explicit}
+    return dataclasses.replace(instance, **changes) if changes else instance
+
+
+def selected_models(spec: str, lineup: list[str]) -> list[str]:
+    """Resolve ``--models`` against a lineup, with a clear error for unknown names."""
+    if spec.strip() == "all":
+        return list(lineup)
+    names = [name.strip() for name in spec.split(",") if name.strip()]
+    unknown = [name for name in names if name not in lineup]
+    if unknown or not names:
+        raise UserError(
+            f"unknown model name(s): {', '.join(unknown) or repr(spec)}. Choose from: {', '.join(lineup)} (or 'all')."
+        )
+    return list(dict.fromkeys(names))

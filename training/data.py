@@ -1,0 +1,192 @@
+"""The data description every pipeline shares: a DatasetDict with train/validation/test splits whose
+``label`` column is a ClassLabel, plus notes on where the data came from and what was changed.
+
+Modality-specific loaders (``text_data.py``; images later) produce the raw splits; this module
+encodes labels, removes duplicates, splits stratified and reproducibly, and subsamples.
+"""
+
+import logging
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from datasets import ClassLabel, Dataset, DatasetDict
+from sklearn.model_selection import train_test_split
+
+from training.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass
+class ClassificationData:
+    """Splits with an input column and a ClassLabel ``label`` column, and how they were made."""
+
+    splits: DatasetDict
+    input_column: str
+    label_names: list[str]
+    source: str
+    # Everything done to the data that a reader of the results should know (dedup, splits, drops).
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def encode_labels(splits: DatasetDict, label_names: str | None) -> tuple[DatasetDict, list[str]]:
+    """Turn the ``label`` column into a ClassLabel shared by all splits.
+
+    Label values are taken from the training split (sorted); values seen only in validation/test
+    are an error, as is a training split with a single class.
+    """
+    feature = splits["train"].features["label"]
+    if isinstance(feature, ClassLabel):
+        names = list(feature.names)
+    else:
+        values = sorted(set(splits["train"]["label"]), key=lambda v: (str(type(v)), v))
+        for name, split in splits.items():
+            unseen = sorted({str(v) for v in split["label"]} - {str(v) for v in values})
+            if unseen:
+                raise UserError(
+                    f"the {name} split has label(s) never seen in training: {', '.join(unseen[:10])}. "
+                    "Every class must appear in the training data."
+                )
+        names = [str(v) for v in values]
+        index = {str(v): i for i, v in enumerate(values)}
+        label_feature = ClassLabel(names=names)
+        splits = DatasetDict(
+            {
+                name: split.map(
+                    lambda b: {"label": [index[str(v)] for v in b["label"]]}, batched=True
+                ).cast_column("label", label_feature)
+                for name, split in splits.items()
+            }
+        )
+    present = set(splits["train"]["label"])
+    if len(present) < 2:
+        only = names[next(iter(present))] if present else "none"
+        raise UserError(
+            f"the label column has a single class ({only!r}) in the training data: a classifier needs at "
+            "least two. Check --label_column."
+        )
+    if label_names:
+        readable = [n.strip() for n in label_names.split(",")]
+        if len(readable) != len(names):
+            raise UserError(
+                f"--label_names gives {len(readable)} names but the data has {len(names)} classes "
+                f"({', '.join(names)}). Give one name per class, in that order."
+            )
+        names = readable
+        splits = DatasetDict({k: s.cast_column("label", ClassLabel(names=names)) for k, s in splits.items()})
+    return splits, names
+
+
+def drop_duplicates(dataset: Dataset, key: Callable[[Any], Hashable], column: str) -> tuple[Dataset, int]:
+    """Keep the first occurrence of each input (compared by ``key``); returns the count removed."""
+    seen: set[Hashable] = set()
+    keep = []
+    for i, value in enumerate(dataset[column]):
+        k = key(value)
+        if k not in seen:
+            seen.add(k)
+            keep.append(i)
+    removed = len(dataset) - len(keep)
+    return (dataset.select(keep) if removed else dataset), removed
+
+
+def _split_indices(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified split of ``range(len(labels))``; plain random split when a class is too rare."""
+    indices = np.arange(len(labels))
+    counts = np.bincount(labels)
+    stratify = labels if counts[counts > 0].min() >= 2 else None
+    if stratify is None:
+        logger.warning("A class has a single example: splitting without stratification.")
+    try:
+        keep, held_out = train_test_split(indices, test_size=fraction, stratify=stratify, random_state=seed)
+    except ValueError:
+        keep, held_out = train_test_split(indices, test_size=fraction, random_state=seed)
+    return np.sort(keep), np.sort(held_out)
+
+
+def complete_splits(
+    splits: DatasetDict, validation_percentage: float, test_percentage: float, seed: int
+) -> tuple[DatasetDict, dict[str, str]]:
+    """Make sure train, validation and test exist, carving what is missing out of train.
+
+    When only validation is given (no test), the validation split doubles as the test split, and
+    the returned notes say so: carving a test set out of a small training set would weaken both.
+    """
+    notes: dict[str, str] = {}
+    train = splits["train"]
+    has_validation, has_test = "validation" in splits, "test" in splits
+    if not has_validation and not has_test:
+        held = (validation_percentage + test_percentage) / 100
+        keep, rest = _split_indices(np.array(train["label"]), held, seed)
+        rest_split = train.select(rest)
+        val_idx, test_idx = _split_indices(
+            np.array(rest_split["label"]), test_percentage / (validation_percentage + test_percentage), seed
+        )
+        splits = DatasetDict(
+            train=train.select(keep), validation=rest_split.select(val_idx), test=rest_split.select(test_idx)
+        )
+        notes["split"] = (
+            f"train/validation/test split {100 - validation_percentage - test_percentage:g}/"
+            f"{validation_percentage:g}/{test_percentage:g} % from the training data, stratified, seed {seed}"
+        )
+    elif not has_validation:
+        keep, val_idx = _split_indices(np.array(train["label"]), validation_percentage / 100, seed)
+        splits = DatasetDict(train=train.select(keep), validation=train.select(val_idx), test=splits["test"])
+        notes["split"] = (
+            f"validation = {validation_percentage:g} % of the training data, stratified, seed {seed}"
+        )
+    elif not has_test:
+        splits = DatasetDict(train=train, validation=splits["validation"], test=splits["validation"])
+        notes["split"] = "no test split was given: the validation split doubles as the test split"
+        notes["test_is_validation"] = "true"
+    else:
+        notes["split"] = "train/validation/test as given"
+    return DatasetDict({k: splits[k] for k in SPLITS}), notes
+
+
+def subsample(dataset: Dataset, max_samples: int | None, seed: int) -> Dataset:
+    """At most ``max_samples`` examples, stratified when every class can keep one."""
+    if max_samples is None or len(dataset) <= max_samples:
+        return dataset
+    labels = np.array(dataset["label"])
+    try:
+        keep, _ = train_test_split(
+            np.arange(len(labels)), train_size=max_samples, stratify=labels, random_state=seed
+        )
+    except ValueError:
+        keep = np.random.default_rng(seed).permutation(len(labels))[:max_samples]
+    return dataset.select(np.sort(keep))
+
+
+def cross_split_overlap(splits: DatasetDict, key: Callable[[Any], Hashable], column: str) -> dict[str, int]:
+    """How many validation/test inputs also occur in train (leakage that inflates scores)."""
+    train_keys = {key(v) for v in splits["train"][column]}
+    return {
+        name: sum(key(v) in train_keys for v in splits[name][column])
+        for name in ("validation", "test")
+        if splits[name] is not splits["train"]
+    }
+
+
+def finalize(
+    data: ClassificationData, max_train_samples: int | None, max_eval_samples: int | None, seed: int
+) -> ClassificationData:
+    """Apply ``--max_train_samples``/``--max_eval_samples`` and record the final split sizes."""
+    test_is_validation = data.notes.get("test_is_validation") == "true"
+    splits = DatasetDict(
+        train=subsample(data.splits["train"], max_train_samples, seed),
+        validation=subsample(data.splits["validation"], max_eval_samples, seed),
+        test=subsample(data.splits["test"], max_eval_samples, seed),
+    )
+    if test_is_validation:
+        splits["test"] = splits["validation"]
+    if max_train_samples or max_eval_samples:
+        data.notes["subsampled"] = (
+            f"max_train_samples={max_train_samples}, max_eval_samples={max_eval_samples}"
+        )
+    data.splits = splits
+    return data

@@ -1,0 +1,100 @@
+"""Recurrent text classifier: embeddings -> (Bi)GRU/LSTM -> attention or max pooling -> linear.
+
+Serves both the from-scratch ``scratch-complex`` model and ``glove-lstm`` (same network, GloVe
+vectors copied into the embedding table). Self-contained on purpose: this file ships with the weights.
+"""
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from transformers import PretrainedConfig, PreTrainedModel
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+
+class TextRNNConfig(PretrainedConfig):
+    model_type = "text-rnn-classifier"
+
+    def __init__(
+        self,
+        vocab_size: int = 20000,
+        embedding_dim: int = 128,
+        hidden_size: int = 128,
+        num_layers: int = 1,
+        cell: str = "gru",
+        bidirectional: bool = True,
+        pooling: str = "attention",
+        dropout: float = 0.3,
+        freeze_embeddings: bool = False,
+        max_length: int = 512,
+        pad_token_id: int = 0,
+        **kwargs,
+    ):
+        if cell not in ("gru", "lstm"):
+            raise ValueError(f"cell must be 'gru' or 'lstm', got {cell!r}")
+        if pooling not in ("attention", "max"):
+            raise ValueError(f"pooling must be 'attention' or 'max', got {pooling!r}")
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.cell = cell
+        self.bidirectional = bidirectional
+        self.pooling = pooling
+        self.dropout = dropout
+        self.freeze_embeddings = freeze_embeddings
+        self.max_length = max_length
+        super().__init__(pad_token_id=pad_token_id, **kwargs)
+
+
+class TextRNNForSequenceClassification(PreTrainedModel):
+    config_class = TextRNNConfig
+    base_model_prefix = "rnn"
+
+    def __init__(self, config: TextRNNConfig):
+        super().__init__(config)
+        self.embeddings = nn.Embedding(
+            config.vocab_size, config.embedding_dim, padding_idx=config.pad_token_id
+        )
+        self.embeddings.weight.requires_grad = not config.freeze_embeddings
+        rnn_class = nn.GRU if config.cell == "gru" else nn.LSTM
+        self.rnn = rnn_class(
+            config.embedding_dim,
+            config.hidden_size,
+            num_layers=config.num_layers,
+            batch_first=True,
+            bidirectional=config.bidirectional,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+        )
+        width = config.hidden_size * (2 if config.bidirectional else 1)
+        # Additive attention (Bahdanau-style) pooling: learns which tokens matter for the label.
+        self.attention = nn.Sequential(nn.Linear(width, width), nn.Tanh(), nn.Linear(width, 1, bias=False))
+        self.dropout = nn.Dropout(config.dropout)
+        self.classifier = nn.Linear(width, config.num_labels)
+        self.post_init()
+
+    def _init_weights(self, module: nn.Module) -> None:
+        # PyTorch's own initialisation; transformers' default N(0, 0.02) trains scratch models badly.
+        if isinstance(module, (nn.Embedding, nn.Linear, nn.GRU, nn.LSTM)):
+            module.reset_parameters()
+
+    def forward(self, input_ids=None, attention_mask=None, labels=None, **kwargs) -> SequenceClassifierOutput:
+        # Cut to the trained length, so a caller who forgets truncation=True gets the same answer.
+        input_ids = input_ids[:, : self.config.max_length]
+        if attention_mask is None:
+            attention_mask = input_ids.ne(self.config.pad_token_id)
+        mask = attention_mask[:, : self.config.max_length].bool()
+        lengths = mask.sum(1).clamp(min=1)
+        embedded = self.dropout(self.embeddings(input_ids))
+        # Packing keeps the backward direction from reading the padding first.
+        packed = pack_padded_sequence(embedded, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        states, _ = pad_packed_sequence(
+            self.rnn(packed)[0], batch_first=True, total_length=input_ids.shape[1]
+        )
+        if self.config.pooling == "attention":
+            scores = self.attention(states).squeeze(-1).masked_fill(~mask, torch.finfo(states.dtype).min)
+            pooled = (torch.softmax(scores, dim=1).unsqueeze(-1) * states).sum(1)
+        else:
+            pooled = states.masked_fill(~mask.unsqueeze(-1), torch.finfo(states.dtype).min).max(1).values
+        logits = self.classifier(self.dropout(pooled))
+        loss = nn.functional.cross_entropy(logits, labels) if labels is not None else None
+        return SequenceClassifierOutput(loss=loss, logits=logits)

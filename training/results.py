@@ -1,0 +1,169 @@
+"""The run's results: choice of primary metric, per-model ``metrics.json``, ``results.json`` and
+``comparison.md``. The layout is documented in README.md ("What a run writes") and read by the
+report and the Space; change both together.
+"""
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from training.errors import UserError
+from training.metrics import PRIMARY_METRIC_CHOICES
+
+SCHEMA_VERSION = 1
+# Largest/smallest training class above which accuracy stops being a fair single number.
+BALANCED_RATIO = 1.2
+# Train-minus-validation gaps of the primary metric that count as mild / strong overfitting.
+MILD_GAP, STRONG_GAP = 0.03, 0.10
+
+
+def write_json(data: Any, path: Path) -> None:
+    """Write JSON atomically: a reader never sees a half-written file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def choose_primary_metric(train_counts: list[int], requested: str = "auto") -> tuple[str, str]:
+    """The metric that ranks models and picks each model's best epoch, and why it was chosen.
+
+    Rule: accuracy when the training classes are balanced (largest/smallest <= 1.2), macro-F1
+    otherwise, unless the user asked for a specific metric.
+    """
+    if requested != "auto":
+        if requested not in PRIMARY_METRIC_CHOICES:
+            raise UserError(
+                f"unknown --primary_metric {requested!r}; choose auto or one of {', '.join(PRIMARY_METRIC_CHOICES)}."
+            )
+        if requested == "f1_positive" and len(train_counts) != 2:
+            raise UserError("--primary_metric f1_positive needs a binary task; use f1_macro for several classes.")
+        return requested, f"{requested} was chosen with --primary_metric."
+    ratio = max(train_counts) / max(min(train_counts), 1)
+    if ratio <= BALANCED_RATIO:
+        return "accuracy", (
+            f"The classes are balanced (largest/smallest training class = {ratio:.2f} <= {BALANCED_RATIO}), "
+            "so accuracy is a fair summary and the easiest to read."
+        )
+    return "f1_macro", (
+        f"The classes are imbalanced (largest/smallest training class = {ratio:.2f} > {BALANCED_RATIO}): "
+        "macro-F1 weighs every class equally, so a model cannot score well by favouring the larger classes."
+    )
+
+
+def overfitting_note(metrics: dict[str, Any], primary_metric: str) -> dict[str, Any]:
+    """Train vs validation vs test gap of the primary metric, with a verdict."""
+    train, validation, test = (metrics[split][primary_metric] for split in ("train", "validation", "test"))
+    gap = train - validation
+    if gap > STRONG_GAP:
+        verdict = "strong overfitting"
+    elif gap > MILD_GAP:
+        verdict = "mild overfitting"
+    else:
+        verdict = "no sign of overfitting"
+    return {
+        "metric": primary_metric,
+        "train": train,
+        "validation": validation,
+        "test": test,
+        "train_validation_gap": round(gap, 4),
+        "validation_test_gap": round(validation - test, 4),
+        "verdict": verdict,
+        "text": (
+            f"{primary_metric}: train {train:.3f}, validation {validation:.3f}, test {test:.3f}; "
+            f"train-validation gap {gap:+.3f}: {verdict}."
+        ),
+    }
+
+
+# Columns of the comparison table: (key in the model summary, header, higher is better, format).
+COMPARISON_COLUMNS = [
+    ("accuracy", "accuracy", True, "{:.4f}"),
+    ("precision_macro", "precision (macro)", True, "{:.4f}"),
+    ("recall_macro", "recall (macro)", True, "{:.4f}"),
+    ("f1_macro", "F1 (macro)", True, "{:.4f}"),
+    ("f1_positive", "F1 (positive)", True, "{:.4f}"),
+    ("roc_auc", "ROC-AUC", True, "{:.4f}"),
+    ("num_parameters", "parameters", False, "{:,}"),
+    ("train_runtime_s", "training time (s)", False, "{:.1f}"),
+    ("inference_ms_per_sample", "inference (ms/sample)", False, "{:.1f}"),
+]
+
+
+def comparison_rows(models: list[dict[str, Any]], primary_metric: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the model comparison (test split), primary metric first, best per column in bold.
+
+    One implementation for ``comparison.md``, the report and the Space.
+    """
+    columns = sorted(COMPARISON_COLUMNS, key=lambda c: c[0] != primary_metric)
+    columns = [c for c in columns if any(_value(m, c[0]) is not None for m in models)]
+    header = ["model", "kind", *(f"{h} *" if k == primary_metric else h for k, h, _, _ in columns)]
+    rows = [[m["name"], m["kind"]] for m in models]
+    for key, _, higher, fmt in columns:
+        values = [_value(m, key) for m in models]
+        present = [v for v in values if v is not None]
+        best = (max(present) if higher else min(present)) if present else None
+        for row, value in zip(rows, values, strict=True):
+            cell = "n/a" if value is None else fmt.format(value)
+            row.append(f"**{cell}**" if value is not None and len(models) > 1 and value == best else cell)
+    return header, rows
+
+
+def _value(model: dict[str, Any], key: str) -> float | None:
+    value = model["test"].get(key) if key in PRIMARY_METRIC_CHOICES else model.get(key)
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def comparison_markdown(results: dict[str, Any]) -> str:
+    """``comparison.md``: the comparison table with the primary metric and the overfitting notes."""
+    header, rows = comparison_rows(results["models"], results["primary_metric"])
+    lines = [
+        f"# Model comparison: {results['dataset']}",
+        "",
+        f"Test split ({results['num_examples']['test']} examples). Primary metric (*): "
+        f"**{results['primary_metric']}**. {results['primary_metric_reason']} Best value per column in bold.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+        *("| " + " | ".join(row) + " |" for row in rows),
+        "",
+        "## Overfitting",
+        "",
+        *(f"- **{name}**: {note['text']}" for name, note in results["overfitting"].items()),
+        "",
+    ]
+    if results.get("test_is_validation"):
+        lines.insert(4, "Note: no test split was given, so the validation split doubles as the test split.\n")
+    return "\n".join(lines)
+
+
+def build_results(
+    *,
+    task: str,
+    description: dict[str, Any],
+    primary_metric: str,
+    primary_metric_reason: str,
+    models: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The content of ``results.json``: the run's summary over all models."""
+    best = max(models, key=lambda m: m["test"][primary_metric])
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "task": task,
+        "dataset": description["source"],
+        "label_names": description["label_names"],
+        "num_examples": description["num_examples"],
+        "test_is_validation": description["notes"].get("test_is_validation") == "true",
+        "primary_metric": primary_metric,
+        "primary_metric_reason": primary_metric_reason,
+        "best_model": best["name"],
+        "overfitting": {m["name"]: overfitting_note(m, primary_metric) for m in models},
+        "models": models,
+    }
+
+
+def write_results(results: dict[str, Any], output_dir: Path) -> None:
+    """Write ``comparison.md`` then ``results.json``, the file whose presence marks a finished run."""
+    (output_dir / "comparison.md").write_text(comparison_markdown(results), encoding="utf-8")
+    write_json(results, output_dir / "results.json")
