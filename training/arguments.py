@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
 import yaml
 from transformers import HfArgumentParser
 
@@ -27,6 +28,7 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "load_best_model_at_end": True,
     "save_total_limit": 1,
     "report_to": "none",
+    "dataloader_pin_memory": torch.cuda.is_available(),
 }
 
 
@@ -37,15 +39,11 @@ class DataArguments:
     dataset_name: str | None = field(
         default=None, metadata={"help": "A dataset on the Hugging Face Hub (needs internet), e.g. 'ag_news'."}
     )
-    dataset_config_name: str | None = field(
-        default=None, metadata={"help": "The Hub dataset's configuration."}
-    )
+    dataset_config_name: str | None = field(default=None, metadata={"help": "The Hub dataset's configuration."})
     label_column: str = field(default="label", metadata={"help": "Column holding the class of each example."})
-    label_names: str | None = field(
+    class_names: str | None = field(
         default=None,
-        metadata={
-            "help": "Comma-separated readable names for the sorted label values, e.g. 'no,yes' for 0/1."
-        },
+        metadata={"help": "Comma-separated readable names for the sorted label values, e.g. 'no,yes' for 0/1."},
     )
     validation_split_percentage: float = field(
         default=10.0,
@@ -78,9 +76,7 @@ class DataArguments:
 class RunArguments:
     """Which models to train and how to compare them; shared by the text and image scripts."""
 
-    models: str = field(
-        default="all", metadata={"help": "Comma-separated subset of the lineup to train, or 'all'."}
-    )
+    models: str = field(default="all", metadata={"help": "Comma-separated subset of the lineup to train, or 'all'."})
     primary_metric: str = field(
         default="auto",
         metadata={
@@ -95,9 +91,7 @@ class RunArguments:
     early_stopping_patience: int | None = field(
         default=None, metadata={"help": "Stop a model after this many epochs without validation improvement."}
     )
-    latency_samples: int = field(
-        default=50, metadata={"help": "Test examples used to time inference (batch 1, CPU)."}
-    )
+    latency_samples: int = field(default=50, metadata={"help": "Test examples used to time inference (batch 1, CPU)."})
 
 
 def parse_arguments(
@@ -121,9 +115,7 @@ def parse_arguments(
         known = {f.name for dtype in dataclass_types for f in dataclasses.fields(dtype)}
         unknown = sorted(set(config) - known)
         if unknown:
-            raise UserError(
-                f"unknown argument(s) in {path}: {', '.join(unknown)}. Run with --help for the list."
-            )
+            raise UserError(f"unknown argument(s) in {path}: {', '.join(unknown)}. Run with --help for the list.")
         parsed = parser.parse_dict({**defaults, **config})
         return tuple(parsed), set(config)
     parser.set_defaults(**defaults)

@@ -33,7 +33,7 @@ class ClassificationData:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-def encode_labels(splits: DatasetDict, label_names: str | None) -> tuple[DatasetDict, list[str]]:
+def encode_labels(splits: DatasetDict, class_names: str | None) -> tuple[DatasetDict, list[str]]:
     """Turn the ``label`` column into a ClassLabel shared by all splits.
 
     Label values are taken from the training split (sorted); values seen only in validation/test
@@ -56,9 +56,9 @@ def encode_labels(splits: DatasetDict, label_names: str | None) -> tuple[Dataset
         label_feature = ClassLabel(names=names)
         splits = DatasetDict(
             {
-                name: split.map(
-                    lambda b: {"label": [index[str(v)] for v in b["label"]]}, batched=True
-                ).cast_column("label", label_feature)
+                name: split.map(lambda b: {"label": [index[str(v)] for v in b["label"]]}, batched=True).cast_column(
+                    "label", label_feature
+                )
                 for name, split in splits.items()
             }
         )
@@ -69,11 +69,11 @@ def encode_labels(splits: DatasetDict, label_names: str | None) -> tuple[Dataset
             f"the label column has a single class ({only!r}) in the training data: a classifier needs at "
             "least two. Check --label_column."
         )
-    if label_names:
-        readable = [n.strip() for n in label_names.split(",")]
+    if class_names:
+        readable = [n.strip() for n in class_names.split(",")]
         if len(readable) != len(names):
             raise UserError(
-                f"--label_names gives {len(readable)} names but the data has {len(names)} classes "
+                f"--class_names gives {len(readable)} names but the data has {len(names)} classes "
                 f"({', '.join(names)}). Give one name per class, in that order."
             )
         names = readable
@@ -136,9 +136,7 @@ def complete_splits(
     elif not has_validation:
         keep, val_idx = _split_indices(np.array(train["label"]), validation_percentage / 100, seed)
         splits = DatasetDict(train=train.select(keep), validation=train.select(val_idx), test=splits["test"])
-        notes["split"] = (
-            f"validation = {validation_percentage:g} % of the training data, stratified, seed {seed}"
-        )
+        notes["split"] = f"validation = {validation_percentage:g} % of the training data, stratified, seed {seed}"
     elif not has_test:
         splits = DatasetDict(train=train, validation=splits["validation"], test=splits["validation"])
         notes["split"] = "no test split was given: the validation split doubles as the test split"
@@ -154,9 +152,7 @@ def subsample(dataset: Dataset, max_samples: int | None, seed: int) -> Dataset:
         return dataset
     labels = np.array(dataset["label"])
     try:
-        keep, _ = train_test_split(
-            np.arange(len(labels)), train_size=max_samples, stratify=labels, random_state=seed
-        )
+        keep, _ = train_test_split(np.arange(len(labels)), train_size=max_samples, stratify=labels, random_state=seed)
     except ValueError:
         keep = np.random.default_rng(seed).permutation(len(labels))[:max_samples]
     return dataset.select(np.sort(keep))
@@ -185,8 +181,6 @@ def finalize(
     if test_is_validation:
         splits["test"] = splits["validation"]
     if max_train_samples or max_eval_samples:
-        data.notes["subsampled"] = (
-            f"max_train_samples={max_train_samples}, max_eval_samples={max_eval_samples}"
-        )
+        data.notes["subsampled"] = f"max_train_samples={max_train_samples}, max_eval_samples={max_eval_samples}"
     data.splits = splits
     return data

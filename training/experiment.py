@@ -33,14 +33,14 @@ CHECKPOINTS = "checkpoints"
 
 @dataclass
 class ModelRun:
-    """One model of a lineup, ready to train."""
+    """One model of a lineup, ready to train. Builders fill the model; the script names it from the lineup."""
 
-    name: str
-    kind: str  # "scratch" or "pretrained"
     architecture: str
     model: Any
     processor: Any  # tokenizer or image processor, saved with the model
     details: dict[str, Any] = field(default_factory=dict)  # base_model, embedding coverage, ...
+    name: str = ""
+    kind: str = ""  # "scratch" or "pretrained", from the lineup entry
 
 
 @dataclass
@@ -73,9 +73,7 @@ def measure_latency_ms(model: Any, processor: Any, inputs: EvaluationInputs) -> 
     """Median milliseconds per example through ``pipeline`` at batch size 1 on the CPU."""
     if not inputs.latency_inputs:
         return None
-    classifier = pipeline(
-        inputs.task, model=model.to("cpu"), device="cpu", **{inputs.processor_argument: processor}
-    )
+    classifier = pipeline(inputs.task, model=model.to("cpu"), device="cpu", **{inputs.processor_argument: processor})
     classifier(inputs.latency_inputs[0], **inputs.pipeline_kwargs)  # warm-up
     timings = []
     for example in inputs.latency_inputs:
@@ -169,7 +167,9 @@ def train_and_evaluate(
     }
     _write_predictions(model_dir / "predictions.csv", inputs.test_display, test_labels, test_probs, label_names)
     plot_confusion_matrix(
-        split_metrics["test"]["confusion_matrix"], label_names, f"{run.name}: test confusion matrix",
+        split_metrics["test"]["confusion_matrix"],
+        label_names,
+        f"{run.name}: test confusion matrix",
         model_dir / "confusion_matrix.png",
     )
     plot_learning_curves(
@@ -183,5 +183,3 @@ def load_finished(output_dir: Path, name: str) -> dict[str, Any] | None:
     """The metrics of a model finished by an earlier, interrupted run, if any."""
     path = output_dir / name / "metrics.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-

@@ -38,9 +38,7 @@ def roc_auc(y_true: np.ndarray, probabilities: np.ndarray) -> float | None:
     return float(np.mean(scores))
 
 
-def classification_metrics(
-    y_true: np.ndarray, probabilities: np.ndarray, label_names: list[str]
-) -> dict[str, Any]:
+def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray, label_names: list[str]) -> dict[str, Any]:
     """All metrics of one split: scalars, per-class precision/recall/F1/support and the confusion matrix.
 
     ``probabilities`` has one row per example and one column per class; the prediction is the argmax.
@@ -49,9 +47,7 @@ def classification_metrics(
     y_true = np.asarray(y_true)
     y_pred = probabilities.argmax(axis=1)
     labels = list(range(len(label_names)))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0
-    )
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     present = [k for k in labels if support[k] > 0]
     result: dict[str, Any] = {
         "num_examples": int(len(y_true)),

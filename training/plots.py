@@ -42,7 +42,12 @@ def plot_confusion_matrix(matrix: list[list[int]], label_names: list[str], title
     for i in range(len(label_names)):
         for j in range(len(label_names)):
             ax.text(
-                j, i, f"{counts[i, j]}\n{shares[i, j]:.0%}", ha="center", va="center", fontsize=8,
+                j,
+                i,
+                f"{counts[i, j]}\n{shares[i, j]:.0%}",
+                ha="center",
+                va="center",
+                fontsize=8,
                 color="white" if shares[i, j] > 0.5 else "black",
             )
     ticks = np.arange(len(label_names))

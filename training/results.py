@@ -6,6 +6,7 @@ report and the Space; change both together.
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +168,31 @@ def write_results(results: dict[str, Any], output_dir: Path) -> None:
     """Write ``comparison.md`` then ``results.json``, the file whose presence marks a finished run."""
     (output_dir / "comparison.md").write_text(comparison_markdown(results), encoding="utf-8")
     write_json(results, output_dir / "results.json")
+
+
+RUN_FILES = ("dataset.json", "class_balance.png", "examples.png", "results.json", "comparison.md")
+
+
+def wants_resume(resume_from_checkpoint: str | None) -> bool:
+    """Trainer's ``--resume_from_checkpoint`` given as a flag value ("true", a path) rather than unset/"false"."""
+    return bool(resume_from_checkpoint) and str(resume_from_checkpoint).lower() not in ("false", "0", "no")
+
+
+def check_output_dir(output_dir: Path, overwrite: bool, resume: bool) -> None:
+    """Refuse to mix a new run into an existing one (Trainer's convention); called before anything is written."""
+    if output_dir.exists() and not output_dir.is_dir():
+        raise UserError(f"--output_dir {output_dir} is a file, not a directory. Choose another --output_dir.")
+    if output_dir.is_dir() and any(output_dir.iterdir()) and not (overwrite or resume):
+        raise UserError(
+            f"output directory {output_dir} already exists and is not empty. Pass --overwrite_output_dir to "
+            "replace its results, --resume_from_checkpoint true to continue an interrupted run, or choose "
+            "another --output_dir."
+        )
+
+
+def clear_previous_run(output_dir: Path, model_names: list[str]) -> None:
+    """Remove an earlier run's files (``--overwrite_output_dir``), and nothing else the user keeps there."""
+    for name in RUN_FILES:
+        (output_dir / name).unlink(missing_ok=True)
+    for name in model_names:
+        shutil.rmtree(output_dir / name, ignore_errors=True)

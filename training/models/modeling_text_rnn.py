@@ -25,7 +25,7 @@ class TextRNNConfig(PretrainedConfig):
         pooling: str = "attention",
         dropout: float = 0.3,
         freeze_embeddings: bool = False,
-        max_length: int = 512,
+        max_sequence_length: int = 512,
         pad_token_id: int = 0,
         **kwargs,
     ):
@@ -42,7 +42,7 @@ class TextRNNConfig(PretrainedConfig):
         self.pooling = pooling
         self.dropout = dropout
         self.freeze_embeddings = freeze_embeddings
-        self.max_length = max_length
+        self.max_sequence_length = max_sequence_length
         super().__init__(pad_token_id=pad_token_id, **kwargs)
 
 
@@ -52,9 +52,7 @@ class TextRNNForSequenceClassification(PreTrainedModel):
 
     def __init__(self, config: TextRNNConfig):
         super().__init__(config)
-        self.embeddings = nn.Embedding(
-            config.vocab_size, config.embedding_dim, padding_idx=config.pad_token_id
-        )
+        self.embeddings = nn.Embedding(config.vocab_size, config.embedding_dim, padding_idx=config.pad_token_id)
         self.embeddings.weight.requires_grad = not config.freeze_embeddings
         rnn_class = nn.GRU if config.cell == "gru" else nn.LSTM
         self.rnn = rnn_class(
@@ -79,17 +77,15 @@ class TextRNNForSequenceClassification(PreTrainedModel):
 
     def forward(self, input_ids=None, attention_mask=None, labels=None, **kwargs) -> SequenceClassifierOutput:
         # Cut to the trained length, so a caller who forgets truncation=True gets the same answer.
-        input_ids = input_ids[:, : self.config.max_length]
+        input_ids = input_ids[:, : self.config.max_sequence_length]
         if attention_mask is None:
             attention_mask = input_ids.ne(self.config.pad_token_id)
-        mask = attention_mask[:, : self.config.max_length].bool()
+        mask = attention_mask[:, : self.config.max_sequence_length].bool()
         lengths = mask.sum(1).clamp(min=1)
         embedded = self.dropout(self.embeddings(input_ids))
         # Packing keeps the backward direction from reading the padding first.
         packed = pack_padded_sequence(embedded, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        states, _ = pad_packed_sequence(
-            self.rnn(packed)[0], batch_first=True, total_length=input_ids.shape[1]
-        )
+        states, _ = pad_packed_sequence(self.rnn(packed)[0], batch_first=True, total_length=input_ids.shape[1])
         if self.config.pooling == "attention":
             scores = self.attention(states).squeeze(-1).masked_fill(~mask, torch.finfo(states.dtype).min)
             pooled = (torch.softmax(scores, dim=1).unsqueeze(-1) * states).sum(1)

@@ -1,0 +1,122 @@
+"""The whole text pipeline on a tiny subset: every model trained, saved, and reloaded in a fresh
+process that never imports this project, through pipeline(..., trust_remote_code=True)."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, write_csv
+from training.text_models import TEXT_MODELS
+
+pytestmark = pytest.mark.slow
+
+RELOAD = r"""
+import json, sys
+from transformers import pipeline
+model_dir, texts = sys.argv[1], json.load(open(sys.argv[2]))
+assert not any(name == "training" or name.startswith("training.") for name in sys.modules)
+classifier = pipeline("text-classification", model=model_dir, trust_remote_code=True, device="cpu")
+print(json.dumps([r for r in classifier(texts, truncation=True, batch_size=1)]))
+"""
+
+
+def bbc_headlines(path: Path) -> Path:
+    """A small real dataset: the headline (first line) of 24 BBC articles per class."""
+    from training.text_data import _load_bbc_news
+
+    corpus = _load_bbc_news()["train"]
+    per_class: dict[str, list[str]] = {}
+    for text, label in zip(corpus["text"], corpus["label"], strict=True):
+        per_class.setdefault(label, [])
+        if len(per_class[label]) < 24:
+            per_class[label].append(text.splitlines()[0])
+    rows = [{"headline": t, "topic": label} for label, texts in per_class.items() for t in texts]
+    return write_csv(path, rows)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("text_run")
+    data = bbc_headlines(tmp / "headlines.csv")
+    output = tmp / "out"
+    command = [
+        sys.executable, str(ROOT / "training" / "train_text.py"), "--train_file", str(data),
+        "--text_column", "headline", "--label_column", "topic", "--output_dir", str(output),
+        "--num_train_epochs", "2", "--max_seq_length", "32", "--vocab_size", "500", "--glove_vocab_size", "2000",
+        "--per_device_train_batch_size", "16", "--latency_samples", "3", "--seed", "7",
+        "--test_split_percentage", "20", "--validation_split_percentage", "20",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp, timeout=900)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return output
+
+
+def test_run_writes_the_documented_layout(trained):
+    dataset = json.loads((trained / "dataset.json").read_text())
+    assert dataset["num_examples"] == {"train": 72, "validation": 24, "test": 24}
+    assert set(dataset["class_balance"]["train"]["tech"]) == {"count", "share"}
+    assert {"words", "characters"} <= set(dataset["statistics"]["train"])
+    assert len(dataset["examples"]["sports"]) == 3
+    assert (trained / "class_balance.png").stat().st_size > 1000
+    results = json.loads((trained / "results.json").read_text())
+    assert [m["name"] for m in results["models"]] == list(TEXT_MODELS)
+    assert results["primary_metric"] == "accuracy" and "balanced" in results["primary_metric_reason"]
+    assert set(results["overfitting"]) == set(TEXT_MODELS)
+    assert "| model | kind | accuracy * |" in (trained / "comparison.md").read_text()
+    for name in TEXT_MODELS:
+        metrics = json.loads((trained / name / "metrics.json").read_text())
+        for key in ("name", "kind", "architecture", "num_parameters", "train_runtime_s", "train_samples_per_second",
+                    "inference_ms_per_sample", "history"):  # fmt: skip
+            assert metrics[key] is not None, (name, key)
+        assert metrics["kind"] == TEXT_MODELS[name].kind
+        assert len(metrics["history"]) == 2 and "train_loss" in metrics["history"][0]
+        assert "validation_loss" in metrics["history"][0] and "validation_accuracy" in metrics["history"][0]
+        for split in ("train", "validation", "test"):
+            assert {"accuracy", "precision_macro", "recall_macro", "f1_macro", "f1_weighted", "roc_auc", "per_class",
+                    "confusion_matrix"} <= set(metrics[split])  # fmt: skip
+        assert sum(map(sum, metrics["test"]["confusion_matrix"])) == 24
+        for file in ("config.json", "model.safetensors", "tokenizer.json", "confusion_matrix.png",
+                     "learning_curves.png", "predictions.csv"):  # fmt: skip
+            assert (trained / name / file).is_file(), (name, file)
+        assert not (trained / name / "checkpoints").exists()
+        config = json.loads((trained / name / "config.json").read_text())
+        assert config["id2label"]["0"] == "business"
+        if name != "transformer":
+            assert "AutoModelForSequenceClassification" in config["auto_map"]
+
+
+@pytest.mark.parametrize("name", list(TEXT_MODELS))
+def test_saved_model_reloads_in_a_fresh_process_with_the_same_predictions(trained, tmp_path, name):
+    with (trained / name / "predictions.csv").open(encoding="utf-8") as handle:
+        expected = list(csv.DictReader(handle))
+    texts_file = tmp_path / "texts.json"
+    texts_file.write_text(json.dumps([row["input"] for row in expected]))
+    # A fresh process: not started from the project, no PYTHONPATH, an empty Hugging Face cache.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
+    env.update(HF_HOME=str(tmp_path / "hf_home"), HF_HUB_OFFLINE="1")
+    result = subprocess.run(
+        [sys.executable, "-c", RELOAD, str(trained / name), str(texts_file)],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    predictions = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [p["label"] for p in predictions] == [row["predicted"] for row in expected]
+    for got, row in zip(predictions, expected, strict=True):
+        assert got["score"] == pytest.approx(float(row["confidence"]), abs=1e-4)
+
+
+def test_resume_keeps_finished_models_and_overwrite_replaces(trained, tmp_path):
+    before = (trained / "results.json").read_text()
+    command = [sys.executable, str(ROOT / "training" / "train_text.py"), "--output_dir", str(trained),
+               "--models", "scratch-simple", "--resume_from_checkpoint", "true"]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "finished in an earlier run" in result.stderr
+    results = json.loads((trained / "results.json").read_text())
+    assert [m["name"] for m in results["models"]] == ["scratch-simple"]
+    assert before != (trained / "results.json").read_text()

