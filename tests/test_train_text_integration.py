@@ -84,10 +84,14 @@ def test_run_writes_the_documented_layout(trained):
                      "learning_curves.png", "predictions.csv"):  # fmt: skip
             assert (trained / name / file).is_file(), (name, file)
         assert not (trained / name / "checkpoints").exists()
+        assert not (trained / name / "training_args.bin").exists()  # a pickle that may hold a token
         config = json.loads((trained / name / "config.json").read_text())
         assert config["id2label"]["0"] == "business"
+        tokenizer_config = json.loads((trained / name / "tokenizer_config.json").read_text())
+        assert tokenizer_config["model_max_length"] == 32  # the training truncation, for pipeline(truncation=True)
         if name != "transformer":
             assert "AutoModelForSequenceClassification" in config["auto_map"]
+            assert config["max_sequence_length"] == 32
 
 
 @pytest.mark.parametrize("name", list(TEXT_MODELS))

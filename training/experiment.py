@@ -145,6 +145,9 @@ def train_and_evaluate(
     if not trainer.is_world_process_zero():
         return {}
     trainer.save_model(str(model_dir))
+    # A pickle of every TrainingArguments field, --hub_token included: the hyperparameters that
+    # matter are in metrics.json instead, and nothing pickled should be published.
+    (model_dir / "training_args.bin").unlink(missing_ok=True)
     shutil.rmtree(checkpoints, ignore_errors=True)
     model = trainer.model.eval()
     metrics = {

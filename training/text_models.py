@@ -65,11 +65,15 @@ class TextModelSpec:
     defaults: dict[str, Any]
 
 
-def _labels(label_names: list[str]) -> dict[str, Any]:
+def _common_config(label_names: list[str], tokenizer: Any, max_length: int) -> dict[str, Any]:
+    """Config fields every text model shares: labels, padding id, vocabulary and trained length."""
     return {
         "num_labels": len(label_names),
         "id2label": dict(enumerate(label_names)),
         "label2id": {name: i for i, name in enumerate(label_names)},
+        "pad_token_id": tokenizer.pad_token_id,
+        "vocab_size": len(tokenizer),
+        "max_sequence_length": max_length,
     }
 
 
@@ -78,12 +82,7 @@ def build_scratch_simple(
 ) -> ModelRun:
     tokenizer = train_wordpiece_tokenizer(texts, args.vocab_size, max_length)
     config = BagOfEmbeddingsConfig(
-        vocab_size=len(tokenizer),
-        embedding_dim=args.embedding_dim,
-        dropout=args.dropout,
-        max_length=max_length,
-        pad_token_id=tokenizer.pad_token_id,
-        **_labels(label_names),
+        embedding_dim=args.embedding_dim, dropout=args.dropout, **_common_config(label_names, tokenizer, max_length)
     )
     architecture = (
         f"bag of embeddings (fastText-style): WordPiece {len(tokenizer)} -> embedding {args.embedding_dim} "
@@ -97,17 +96,9 @@ def build_scratch_complex(
 ) -> ModelRun:
     tokenizer = train_wordpiece_tokenizer(texts, args.vocab_size, max_length)
     config = TextRNNConfig(
-        vocab_size=len(tokenizer),
-        embedding_dim=args.embedding_dim,
-        hidden_size=args.hidden_size,
-        cell="gru",
-        bidirectional=True,
-        pooling="attention",
-        dropout=args.dropout,
-        max_length=max_length,
-        pad_token_id=tokenizer.pad_token_id,
-        **_labels(label_names),
-    )
+        embedding_dim=args.embedding_dim, hidden_size=args.hidden_size, cell="gru", bidirectional=True,
+        pooling="attention", dropout=args.dropout, **_common_config(label_names, tokenizer, max_length),
+    )  # fmt: skip
     architecture = (
         f"BiGRU with attention: WordPiece {len(tokenizer)} -> embedding {args.embedding_dim} -> bidirectional GRU "
         f"{args.hidden_size}x2 -> additive attention pooling -> dropout {args.dropout} -> linear {len(label_names)}"
@@ -118,18 +109,10 @@ def build_scratch_complex(
 def build_glove_lstm(args: TextModelArguments, texts: list[str], label_names: list[str], max_length: int) -> ModelRun:
     tokenizer, vectors, coverage = glove_tokenizer_and_vectors(texts, args.glove_vocab_size, max_length)
     config = TextRNNConfig(
-        vocab_size=len(tokenizer),
-        embedding_dim=vectors.shape[1],
-        hidden_size=args.hidden_size,
-        cell="lstm",
-        bidirectional=True,
-        pooling="attention",
-        dropout=args.dropout,
-        freeze_embeddings=not args.finetune_glove,
-        max_length=max_length,
-        pad_token_id=tokenizer.pad_token_id,
-        **_labels(label_names),
-    )
+        embedding_dim=vectors.shape[1], hidden_size=args.hidden_size, cell="lstm", bidirectional=True,
+        pooling="attention", dropout=args.dropout, freeze_embeddings=not args.finetune_glove,
+        **_common_config(label_names, tokenizer, max_length),
+    )  # fmt: skip
     model = TextRNNForSequenceClassification(config)
     with torch.no_grad():
         model.embeddings.weight.copy_(torch.from_numpy(vectors))
@@ -157,9 +140,8 @@ def build_transformer(args: TextModelArguments, texts: list[str], label_names: l
     path, base_model = resolve_transformer(args.model_name_or_path)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            path, ignore_mismatched_sizes=True, **_labels(label_names)
-        )
+        labels = {k: v for k, v in _common_config(label_names, tokenizer, max_length).items() if "label" in k}
+        model = AutoModelForSequenceClassification.from_pretrained(path, ignore_mismatched_sizes=True, **labels)
     except OSError as error:
         raise UserError(
             f"could not load the pretrained transformer {base_model!r}: {error}. Check --model_name_or_path "
