@@ -57,8 +57,13 @@ def test_glove_tokenizer_follows_glove_conventions_and_copies_its_vectors():
                 vocab_size=50, embedding_dim=8, hidden_size=6, cell="lstm", pooling="max", num_layers=2, num_labels=3
             )  # fmt: skip
         ),
+        TextRNNForSequenceClassification(
+            TextRNNConfig(
+                vocab_size=50, embedding_dim=8, hidden_size=6, pooling="mean", bidirectional=False, num_labels=3
+            )  # fmt: skip
+        ),
     ],
-    ids=["bag", "bigru-attention", "lstm-max"],
+    ids=["bag", "bigru-attention", "lstm-max", "gru-mean-unidirectional"],
 )
 def test_forward_pass_loss_and_padding_invariance(model):
     model.eval()
@@ -70,6 +75,15 @@ def test_forward_pass_loss_and_padding_invariance(model):
     alone = model(input_ids=torch.tensor([[9, 10]]), attention_mask=torch.tensor([[1, 1]])).logits
     torch.testing.assert_close(out.logits[1:], alone, rtol=1e-5, atol=1e-5)
     out.loss.backward()
+
+
+def test_backward_direction_reads_each_text_reversed_within_its_length():
+    from training.models.modeling_text_rnn import reverse_within_length
+
+    x = torch.tensor([[1, 2, 3, 0], [4, 5, 0, 0]]).unsqueeze(-1)
+    reversed_x = reverse_within_length(x, torch.tensor([3, 2]))
+    assert reversed_x.squeeze(-1).tolist() == [[3, 2, 1, 0], [5, 4, 0, 0]]
+    torch.testing.assert_close(reverse_within_length(reversed_x, torch.tensor([3, 2])), x)
 
 
 def test_models_cut_inputs_to_their_trained_length():

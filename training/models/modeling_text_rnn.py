@@ -1,4 +1,4 @@
-"""Recurrent text classifier: embeddings -> (Bi)GRU/LSTM -> attention or max pooling -> linear.
+"""Recurrent text classifier: embeddings -> (Bi)GRU/LSTM -> attention, max or mean pooling -> linear.
 
 Serves both the from-scratch ``scratch-complex`` model and ``glove-lstm`` (same network, GloVe
 vectors copied into the embedding table). Self-contained on purpose: this file ships with the weights.
@@ -30,8 +30,8 @@ class TextRNNConfig(PretrainedConfig):
     ):
         if cell not in ("gru", "lstm"):
             raise ValueError(f"cell must be 'gru' or 'lstm', got {cell!r}")
-        if pooling not in ("attention", "max"):
-            raise ValueError(f"pooling must be 'attention' or 'max', got {pooling!r}")
+        if pooling not in ("attention", "max", "mean"):
+            raise ValueError(f"pooling must be 'attention', 'max' or 'mean', got {pooling!r}")
         self.vocab_size = vocab_size
         self.embedding_dim = embedding_dim
         self.hidden_size = hidden_size
@@ -102,8 +102,11 @@ class TextRNNForSequenceClassification(PreTrainedModel):
         if self.config.pooling == "attention":
             scores = self.attention(states).squeeze(-1).masked_fill(~mask, torch.finfo(states.dtype).min)
             pooled = (torch.softmax(scores, dim=1).unsqueeze(-1) * states).sum(1)
-        else:
+        elif self.config.pooling == "max":
             pooled = states.masked_fill(~mask.unsqueeze(-1), torch.finfo(states.dtype).min).max(1).values
+        else:
+            weights = mask.unsqueeze(-1).to(states.dtype)
+            pooled = (states * weights).sum(1) / lengths.unsqueeze(-1).to(states.dtype)
         logits = self.classifier(self.dropout(pooled))
         loss = nn.functional.cross_entropy(logits, labels) if labels is not None else None
         return SequenceClassifierOutput(loss=loss, logits=logits)
