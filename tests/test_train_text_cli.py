@@ -53,6 +53,12 @@ def test_missing_file_and_single_class(tmp_path, capsys, sentiment_rows):
     assert not (tmp_path / "o").exists()
 
 
+def test_hub_dataset_unreachable_offline_is_a_clear_error(tmp_path, capsys):
+    code, err = run_script(["--dataset_name", "someone/no-such-dataset", "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 2 and "could not load dataset 'someone/no-such-dataset'" in err and "--train_file" in err
+    assert not (tmp_path / "o").exists()
+
+
 def test_existing_output_dir_is_refused_and_left_untouched(tmp_path, data_file, capsys):
     output = tmp_path / "out"
     output.mkdir()

@@ -23,7 +23,7 @@ from training.arguments import RunArguments, parse_arguments, selected_models, w
 from training.data import finalize
 from training.describe import describe_dataset, text_examples, text_statistics, write_description
 from training.errors import run_cli
-from training.experiment import EvaluationInputs, load_finished, train_and_evaluate
+from training.experiment import EvaluationInputs, load_finished, train_and_evaluate, use_all_cpu_cores
 from training.results import (
     build_results,
     check_output_dir,
@@ -51,6 +51,7 @@ def main() -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     transformers.utils.logging.set_verbosity(training_args.get_process_log_level())
     datasets.disable_progress_bars()
+    use_all_cpu_cores()
     is_main = training_args.process_index == 0
 
     # Everything the user may have got wrong is checked before anything is written.
