@@ -173,7 +173,9 @@ TEXT_MODELS: dict[str, TextModelSpec] = {
         "scratch",
         "BiGRU with max pooling over time, WordPiece tokenizer trained on the data",
         build_scratch_complex,
-        {**_SCRATCH, "learning_rate": 2e-3, "num_train_epochs": 12, "max_seq_length": 256},
+        # 512 tokens with a narrower GRU: at 256 tokens it overfitted and landed at 0.88-0.94 on BBC
+        # depending on the run; at 512 it converges steadily (0.939) in the same time.
+        {**_SCRATCH, "learning_rate": 2e-3, "num_train_epochs": 12, "max_seq_length": 512, "hidden_size": 64},
     ),
     "glove-lstm": TextModelSpec(
         "pretrained",
