@@ -13,7 +13,7 @@ TYPES = (TextModelArguments, TextDataArguments, RunArguments, TrainingArguments)
 
 def test_command_line_sets_explicit_arguments_that_per_model_defaults_respect():
     (model, data, run, training), explicit = parse_arguments(
-        TYPES, ["--output_dir", "/tmp/x", "--learning_rate", "0.01", "--max_seq_length", "64"]
+        TYPES, "outputs/test", ["--output_dir", "/tmp/x", "--learning_rate", "0.01", "--max_seq_length", "64"]
     )
     assert training.eval_strategy == "epoch" and training.load_best_model_at_end  # project defaults
     defaults = TEXT_MODELS["transformer"].defaults
@@ -25,17 +25,26 @@ def test_command_line_sets_explicit_arguments_that_per_model_defaults_respect():
 def test_yaml_and_json_config_files(tmp_path):
     config = tmp_path / "run.yaml"
     config.write_text("output_dir: /tmp/y\nmodels: scratch-simple\nnum_train_epochs: 2\n")
-    (_, _, run, training), explicit = parse_arguments(TYPES, [str(config)])
+    (_, _, run, training), explicit = parse_arguments(TYPES, "outputs/test", [str(config)])
     assert run.models == "scratch-simple" and training.num_train_epochs == 2 and "num_train_epochs" in explicit
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"output_dir": "/tmp/z", "learning_rat": 1}))
     with pytest.raises(UserError, match="learning_rat"):
-        parse_arguments(TYPES, [str(bad)])
+        parse_arguments(TYPES, "outputs/test", [str(bad)])
+
+
+def test_output_dir_defaults_to_the_scripts_own_folder(tmp_path):
+    (_, _, _, training), explicit = parse_arguments(TYPES, "outputs/text", [])
+    assert training.output_dir == "outputs/text" and "output_dir" not in explicit
+    config = tmp_path / "run.yaml"
+    config.write_text("models: scratch-simple\n")
+    (_, _, _, training), _ = parse_arguments(TYPES, "outputs/text", [str(config)])
+    assert training.output_dir == "outputs/text"
 
 
 def test_unknown_flags_and_models_are_user_errors():
     with pytest.raises(UserError, match="--lerning_rate"):
-        parse_arguments(TYPES, ["--lerning_rate", "1"])
+        parse_arguments(TYPES, "outputs/test", ["--lerning_rate", "1"])
     with pytest.raises(UserError, match="Choose from: scratch-simple"):
         selected_models("scratch-simple,bert-huge", list(TEXT_MODELS))
     assert selected_models("transformer, scratch-simple", list(TEXT_MODELS)) == ["transformer", "scratch-simple"]

@@ -97,7 +97,7 @@ class RunArguments:
 
 
 def parse_arguments(
-    dataclass_types: tuple[type, ...], argv: list[str] | None = None
+    dataclass_types: tuple[type, ...], default_output_dir: str, argv: list[str] | None = None
 ) -> tuple[tuple[Any, ...], set[str]]:
     """Parse the dataclasses from the command line or a single .json/.yaml file.
 
@@ -106,7 +106,7 @@ def parse_arguments(
     """
     argv = sys.argv[1:] if argv is None else argv
     parser = HfArgumentParser(dataclass_types)
-    defaults = {**TRAINER_DEFAULTS, "output_dir": None}
+    defaults = {**TRAINER_DEFAULTS, "output_dir": default_output_dir}
     if len(argv) == 1 and argv[0].endswith((".json", ".yaml", ".yml")):
         path = Path(argv[0])
         if not path.is_file():

@@ -1,6 +1,6 @@
 """Train, evaluate and compare a lineup of text classifiers, from scratch and pretrained.
 
-    accelerate launch training/train_text.py --output_dir outputs/text
+    accelerate launch training/train_text.py                      # results in outputs/text
     accelerate launch training/train_text.py --train_file data.csv --text_column text --label_column target
     python training/train_text.py config.yaml        # the same arguments from a JSON/YAML file
 
@@ -46,7 +46,7 @@ HYPERPARAMETERS = (
 
 def main() -> None:
     (model_args, data_args, run_args, training_args), explicit = parse_arguments(
-        (TextModelArguments, TextDataArguments, RunArguments, TrainingArguments)
+        (TextModelArguments, TextDataArguments, RunArguments, TrainingArguments), default_output_dir="outputs/text"
     )
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     transformers.utils.logging.set_verbosity(training_args.get_process_log_level())
@@ -56,7 +56,7 @@ def main() -> None:
 
     # Everything the user may have got wrong is checked before anything is written.
     names = selected_models(run_args.models, list(TEXT_MODELS))
-    output_dir = Path(training_args.output_dir or "outputs/text")
+    output_dir = Path(training_args.output_dir)
     resume = wants_resume(training_args.resume_from_checkpoint)
     check_output_dir(output_dir, run_args.overwrite_output_dir, resume)
 
