@@ -34,13 +34,18 @@ def text_statistics(split: Dataset) -> dict[str, Any]:
     }
 
 
+def shorten(text: str, limit: int = 300) -> str:
+    """``text`` cut to ``limit`` characters, ending in "..." when cut (examples, predictions.csv)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def text_examples(split: Dataset, label_names: list[str], per_class: int = EXAMPLES_PER_CLASS) -> dict[str, list]:
     """The first few training texts of each class, shortened to 300 characters."""
     examples: dict[str, list] = {name: [] for name in label_names}
     for text, label in zip(split["text"], split["label"], strict=True):
         bucket = examples[label_names[label]]
         if len(bucket) < per_class:
-            bucket.append(text if len(text) <= 300 else text[:297] + "...")
+            bucket.append(shorten(text))
     return examples
 
 

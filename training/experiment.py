@@ -71,6 +71,13 @@ def use_all_cpu_cores() -> None:
         torch.set_num_threads(cores)
 
 
+# TrainingArguments recorded in metrics.json (enums as their string values).
+RECORDED_HYPERPARAMETERS = (
+    "learning_rate", "num_train_epochs", "per_device_train_batch_size", "weight_decay", "warmup_steps",
+    "lr_scheduler_type", "optim", "seed",
+)  # fmt: skip
+
+
 def epoch_history(log_history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per-epoch train loss, validation loss and validation metrics from ``Trainer.state.log_history``."""
     epochs: dict[float, dict[str, Any]] = {}
@@ -126,11 +133,14 @@ def train_and_evaluate(
     early_stopping_patience: int | None,
     output_dir: Path,
     inputs: EvaluationInputs,
-    hyperparameters: dict[str, Any],
+    model_hyperparameters: dict[str, Any],
     resume: bool,
 ) -> dict[str, Any]:
     """Train ``run.model`` on ``encoded['train']``, keep its best validation epoch, evaluate every split,
-    save it under ``output_dir/run.name`` and return its ``metrics.json`` content."""
+    save it under ``output_dir/run.name`` and return its ``metrics.json`` content.
+
+    ``model_hyperparameters`` are the modality's own settings to record beside the Trainer's
+    (e.g. ``max_seq_length``)."""
     model_dir = output_dir / run.name
     checkpoints = model_dir / CHECKPOINTS
     args = dataclasses.replace(training_args, output_dir=str(checkpoints))
@@ -175,7 +185,11 @@ def train_and_evaluate(
         "num_parameters": int(model.num_parameters()),
         "num_trainable_parameters": int(model.num_parameters(only_trainable=True)),
         **run.details,
-        "hyperparameters": hyperparameters,
+        "hyperparameters": {
+            **{k: getattr(v, "value", v) for k in RECORDED_HYPERPARAMETERS for v in [getattr(args, k)]},
+            **model_hyperparameters,
+            "early_stopping_patience": early_stopping_patience,
+        },
         "train_runtime_s": round(float(train_output.metrics["train_runtime"]), 2),
         "train_samples_per_second": round(float(train_output.metrics["train_samples_per_second"]), 2),
         "epochs_trained": round(float(trainer.state.epoch or 0), 2),

@@ -21,7 +21,7 @@ from transformers import DataCollatorWithPadding, TrainingArguments, set_seed
 
 from training.arguments import RunArguments, parse_arguments, selected_models, with_overrides
 from training.data import finalize
-from training.describe import describe_dataset, text_examples, text_statistics, write_description
+from training.describe import describe_dataset, shorten, text_examples, text_statistics, write_description
 from training.errors import run_cli
 from training.experiment import EvaluationInputs, load_finished, train_and_evaluate, use_all_cpu_cores
 from training.results import (
@@ -37,11 +37,6 @@ from training.text_data import TextDataArguments, load_text_data
 from training.text_models import TEXT_MODELS, TextModelArguments
 
 logger = logging.getLogger("train_text")
-
-HYPERPARAMETERS = (
-    "learning_rate", "num_train_epochs", "per_device_train_batch_size", "weight_decay", "warmup_steps",
-    "lr_scheduler_type", "optim", "seed",
-)  # fmt: skip
 
 
 def main() -> None:
@@ -84,10 +79,9 @@ def main() -> None:
             summaries.append(finished)
             continue
         spec = TEXT_MODELS[name]
-        model_args_for_model = with_overrides(model_args, spec.defaults, explicit)
-        model_data_args = with_overrides(data_args, spec.defaults, explicit)
-        model_run_args = with_overrides(run_args, spec.defaults, explicit)
-        model_training_args = with_overrides(training_args, spec.defaults, explicit)
+        model_args_for_model, model_data_args, model_run_args, model_training_args = (
+            with_overrides(args, spec.defaults, explicit) for args in (model_args, data_args, run_args, training_args)
+        )
         max_length = model_data_args.max_seq_length
         set_seed(training_args.seed)
         run = spec.build(model_args_for_model, data.splits["train"]["text"], data.label_names, max_length)
@@ -104,16 +98,8 @@ def main() -> None:
             task="text-classification",
             processor_argument="tokenizer",
             latency_inputs=test_texts[: run_args.latency_samples],
-            test_display=[t if len(t) <= 300 else t[:297] + "..." for t in test_texts],
+            test_display=[shorten(t) for t in test_texts],
             pipeline_kwargs={"truncation": True},
-        )
-        hyperparameters = {k: getattr(model_training_args, k) for k in HYPERPARAMETERS}
-        hyperparameters["optim"] = str(getattr(hyperparameters["optim"], "value", hyperparameters["optim"]))
-        hyperparameters["lr_scheduler_type"] = str(
-            getattr(hyperparameters["lr_scheduler_type"], "value", hyperparameters["lr_scheduler_type"])
-        )
-        hyperparameters.update(
-            max_seq_length=max_length, early_stopping_patience=model_run_args.early_stopping_patience
         )
         summaries.append(
             train_and_evaluate(
@@ -126,7 +112,7 @@ def main() -> None:
                 early_stopping_patience=model_run_args.early_stopping_patience,
                 output_dir=output_dir,
                 inputs=inputs,
-                hyperparameters=hyperparameters,
+                model_hyperparameters={"max_seq_length": max_length},
                 resume=resume,
             )  # fmt: skip
         )
