@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from datasets import ClassLabel, Dataset, DatasetDict
+from datasets import ClassLabel, Dataset, DatasetDict, load_dataset
 from sklearn.model_selection import train_test_split
 
 from training.errors import UserError
@@ -31,6 +31,48 @@ class ClassificationData:
     source: str
     # Everything done to the data that a reader of the results should know (dedup, splits, drops).
     notes: dict[str, Any] = field(default_factory=dict)
+
+
+SPLIT_ALIASES = {
+    "train": "train",
+    "validation": "validation",
+    "valid": "validation",
+    "dev": "validation",
+    "test": "test",
+}
+
+
+def load_hub_dataset(name: str, config: str | None, local_flag: str) -> DatasetDict:
+    """A dataset from the Hugging Face Hub, its splits renamed to train/validation/test."""
+    try:
+        loaded = load_dataset(name, config)
+    except Exception as error:  # network, missing repo, bad config: all end the same way for the user
+        raise UserError(
+            f"could not load dataset {name!r} from the Hugging Face Hub ({type(error).__name__}: {error}). "
+            f"Check the name and your connection, or use {local_flag} with local data."
+        ) from None
+    splits = {SPLIT_ALIASES[k]: v for k, v in loaded.items() if k in SPLIT_ALIASES}
+    if "train" not in splits:
+        raise UserError(f"dataset {name!r} has no train split (it has: {', '.join(loaded)}).")
+    return DatasetDict(splits)
+
+
+def select_columns(splits: DatasetDict, columns: dict[str, str], flags: str) -> DatasetDict:
+    """Keep the ``columns`` (user's name -> canonical name, e.g. {"review": "text"}) and rename them.
+
+    A missing column is an error listing the available ones and the ``flags`` that choose them.
+    """
+    for name, split in splits.items():
+        missing = [c for c in columns if c not in split.column_names]
+        if missing:
+            raise UserError(
+                f"column(s) {', '.join(repr(c) for c in missing)} not found in the {name} data. "
+                f"Available columns: {', '.join(split.column_names)}. Use {flags}."
+            )
+    renames = {old: new for old, new in columns.items() if old != new}
+    return DatasetDict(
+        {name: split.select_columns(list(columns)).rename_columns(renames) for name, split in splits.items()}
+    )
 
 
 def encode_labels(splits: DatasetDict, class_names: str | None) -> tuple[DatasetDict, list[str]]:

@@ -15,6 +15,8 @@ from training.data import (
     cross_split_overlap,
     drop_duplicates,
     encode_labels,
+    load_hub_dataset,
+    select_columns,
 )
 from training.errors import UserError
 
@@ -106,46 +108,6 @@ def _load_bbc_news() -> DatasetDict:
     return DatasetDict(train=Dataset.from_dict({"text": texts, "label": labels}))
 
 
-def _load_hub(name: str, config: str | None) -> DatasetDict:
-    try:
-        loaded = load_dataset(name, config)
-    except Exception as error:  # network, missing repo, bad config: all end the same way for the user
-        raise UserError(
-            f"could not load dataset {name!r} from the Hugging Face Hub ({type(error).__name__}: {error}). "
-            "Check the name and your connection, or use --train_file with a local file."
-        ) from None
-    aliases = {
-        "train": "train",
-        "validation": "validation",
-        "valid": "validation",
-        "dev": "validation",
-        "test": "test",
-    }
-    splits = {aliases[k]: v for k, v in loaded.items() if k in aliases}
-    if "train" not in splits:
-        raise UserError(f"dataset {name!r} has no train split (it has: {', '.join(loaded)}).")
-    return DatasetDict(splits)
-
-
-def _select_columns(splits: DatasetDict, text_column: str, label_column: str) -> DatasetDict:
-    for name, split in splits.items():
-        missing = [c for c in (text_column, label_column) if c not in split.column_names]
-        if missing:
-            raise UserError(
-                f"column(s) {', '.join(repr(c) for c in missing)} not found in the {name} data. "
-                f"Available columns: {', '.join(split.column_names)}. Use --text_column / --label_column."
-            )
-    out = {}
-    for name, split in splits.items():
-        split = split.select_columns([text_column, label_column])
-        if text_column != "text":
-            split = split.rename_column(text_column, "text")
-        if label_column != "label":
-            split = split.rename_column(label_column, "label")
-        out[name] = split
-    return DatasetDict(out)
-
-
 def _drop_empty_rows(splits: DatasetDict, allowed: bool) -> tuple[DatasetDict, dict[str, int]]:
     dropped = {}
     out = {}
@@ -182,12 +144,12 @@ def load_text_data(args: TextDataArguments, seed: int) -> ClassificationData:
             splits["test"] = _load_file(args.test_file, "--test_file")
         source, text_column, label_column = Path(args.train_file).name, args.text_column, args.label_column
     elif args.dataset_name:
-        splits = _load_hub(args.dataset_name, args.dataset_config_name)
+        splits = load_hub_dataset(args.dataset_name, args.dataset_config_name, local_flag="--train_file")
         source, text_column, label_column = args.dataset_name, args.text_column, args.label_column
     else:
         splits, source, text_column, label_column = _load_bbc_news(), BBC_NEWS, "text", "label"
 
-    splits = _select_columns(splits, text_column, label_column)
+    splits = select_columns(splits, {text_column: "text", label_column: "label"}, "--text_column / --label_column")
     splits, dropped = _drop_empty_rows(splits, args.drop_empty_rows)
     splits, label_names = encode_labels(splits, args.class_names)
 
