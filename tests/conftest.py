@@ -41,3 +41,40 @@ def sentiment_rows() -> list[dict]:
             rows.append({"id": len(rows), "review": f"a {word_good} {thing} number {i}", "sentiment": "positive"})
             rows.append({"id": len(rows), "review": f"a {word_bad} {thing} number {i}", "sentiment": "negative"})
     return rows
+
+
+def write_image(path: Path, mode: str = "RGB", size: tuple[int, int] = (40, 32), seed: int = 0, fmt: str | None = None):
+    """A small random image file (any PIL mode: RGB, L, RGBA, P...)."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    image = Image.fromarray(pixels, "RGB").convert(mode)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, format=fmt)
+    return path
+
+
+def digit_folders(
+    root: Path, per_class: int, classes: tuple[int, ...] = (0, 1, 7), size: int = 48, offset: int = 0
+) -> Path:
+    """Real images in class folders: scikit-learn digits upsampled to about ``size`` px, in mixed
+    colour modes (RGB, grayscale, RGBA, palette) and sizes, as PNG and JPEG."""
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    modes = ["RGB", "L", "RGBA", "P"]
+    for digit in classes:
+        images = digits.images[digits.target == digit][offset : offset + per_class]
+        for i, pixels in enumerate(images):
+            side = size + (i % 3) * 8
+            image = Image.fromarray((pixels * 255 / 16).astype(np.uint8), "L").resize((side, side), Image.BILINEAR)
+            image = image.convert(modes[i % len(modes)])
+            suffix = ".jpg" if image.mode in ("RGB", "L") and i % 2 else ".png"
+            path = root / f"digit_{digit}" / f"{i:03d}{suffix}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            image.save(path)
+    return root

@@ -1,5 +1,6 @@
 """``dataset.json``: what the data looks like, written before any training."""
 
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -8,10 +9,12 @@ import numpy as np
 from datasets import Dataset
 
 from training.data import SPLITS, ClassificationData
-from training.plots import plot_class_balance
+from training.image_data import image_references, image_sizes
+from training.plots import plot_class_balance, plot_image_examples
 from training.results import write_json
 
-EXAMPLES_PER_CLASS = 3
+EXAMPLES_PER_CLASS = 3  # in dataset.json
+IMAGE_GRID_PER_CLASS = 6  # in examples.png
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -39,14 +42,43 @@ def shorten(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def text_examples(split: Dataset, label_names: list[str], per_class: int = EXAMPLES_PER_CLASS) -> dict[str, list]:
-    """The first few training texts of each class, shortened to 300 characters."""
-    examples: dict[str, list] = {name: [] for name in label_names}
-    for text, label in zip(split["text"], split["label"], strict=True):
-        bucket = examples[label_names[label]]
+def example_indices(split: Dataset, label_names: list[str], per_class: int) -> dict[str, list[int]]:
+    """Row indices of the first ``per_class`` examples of each class."""
+    indices: dict[str, list[int]] = {name: [] for name in label_names}
+    for i, label in enumerate(split["label"]):
+        bucket = indices[label_names[label]]
         if len(bucket) < per_class:
-            bucket.append(shorten(text))
-    return examples
+            bucket.append(i)
+    return indices
+
+
+def text_examples(split: Dataset, label_names: list[str]) -> dict[str, list]:
+    """The first few training texts of each class, shortened to 300 characters."""
+    indices = example_indices(split, label_names, EXAMPLES_PER_CLASS)
+    return {name: [shorten(split[i]["text"]) for i in rows] for name, rows in indices.items()}
+
+
+def image_statistics(split: Dataset) -> dict[str, Any]:
+    """Width and height of the images of one split, and how many there are of each colour mode."""
+    sizes = image_sizes(split)
+    return {
+        "width": _summary([w for w, _, _ in sizes]),
+        "height": _summary([h for _, h, _ in sizes]),
+        "modes": dict(Counter(mode for _, _, mode in sizes).most_common()),
+    }
+
+
+def image_examples(split: Dataset, label_names: list[str]) -> dict[str, list]:
+    """The first few training images of each class: file paths, or ``train[i]`` for in-memory images."""
+    references = image_references(split, "train")
+    indices = example_indices(split, label_names, EXAMPLES_PER_CLASS)
+    return {name: [references[i] for i in rows] for name, rows in indices.items()}
+
+
+def plot_examples(split: Dataset, label_names: list[str], path: Path) -> None:
+    """``examples.png``: a row of training images per class."""
+    indices = example_indices(split, label_names, IMAGE_GRID_PER_CLASS)
+    plot_image_examples({name: [split[i]["image"] for i in rows] for name, rows in indices.items()}, path)
 
 
 def describe_dataset(

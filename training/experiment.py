@@ -135,12 +135,14 @@ def train_and_evaluate(
     inputs: EvaluationInputs,
     model_hyperparameters: dict[str, Any],
     resume: bool,
+    train_dataset: Dataset | None = None,
 ) -> dict[str, Any]:
     """Train ``run.model`` on ``encoded['train']``, keep its best validation epoch, evaluate every split,
     save it under ``output_dir/run.name`` and return its ``metrics.json`` content.
 
     ``model_hyperparameters`` are the modality's own settings to record beside the Trainer's
-    (e.g. ``max_seq_length``)."""
+    (e.g. ``max_seq_length``). ``train_dataset`` is what training sees when it differs from the
+    ``encoded['train']`` that is evaluated (augmented images)."""
     model_dir = output_dir / run.name
     checkpoints = model_dir / CHECKPOINTS
     args = dataclasses.replace(training_args, output_dir=str(checkpoints))
@@ -150,7 +152,7 @@ def train_and_evaluate(
     trainer = Trainer(
         model=run.model,
         args=args,
-        train_dataset=encoded["train"],
+        train_dataset=encoded["train"] if train_dataset is None else train_dataset,
         eval_dataset=encoded["validation"],
         data_collator=collator,
         processing_class=run.processor,

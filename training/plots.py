@@ -81,3 +81,22 @@ def plot_learning_curves(history: list[dict[str, Any]], primary_metric: str, tit
     ax.legend(handles, labels, loc="center right")
     ax.set_title(title)
     _save(fig, path)
+
+
+def plot_image_examples(examples: dict[str, list[Any]], path: Path) -> None:
+    """A grid of images, one row per class (PIL images, shown in RGB as the models see them)."""
+    columns = max(len(images) for images in examples.values())
+    rows = len(examples)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.4 * columns + 1, 1.4 * rows), squeeze=False)
+    for row, (name, images) in zip(axes, examples.items(), strict=True):
+        for column, ax in enumerate(row):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_frame_on(False)
+            if column < len(images):
+                image = images[column].convert("RGB")
+                # Tiny images (digits) shown as crisp pixels rather than smoothed blobs.
+                ax.imshow(image, interpolation="nearest" if max(image.size) < 64 else "antialiased")
+        row[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle("Training examples per class")
+    _save(fig, path)

@@ -1,0 +1,141 @@
+"""The image data path: class folders with mixed modes and sizes, broken files, digits, description, transforms."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import digit_folders, write_image
+from training.data import finalize
+from training.describe import describe_dataset, image_examples, image_statistics, plot_examples
+from training.errors import UserError
+from training.image_data import ImageDataArguments, has_small_images, load_image_data
+from training.image_models import scratch_processor
+from training.image_transforms import augmentation, pixel_transform, resolve_augmentation
+
+
+@pytest.fixture
+def folders(tmp_path):
+    """train/ and val/ with cat and dog images in four colour modes and several sizes, plus two bad files."""
+    for split, count in (("train", 6), ("val", 3)):
+        for c, name in enumerate(("cat", "dog")):
+            for i in range(count):
+                mode = ["RGB", "L", "RGBA", "P"][i % 4]
+                fmt = "PNG" if mode != "RGB" else "JPEG"
+                write_image(tmp_path / split / name / f"{i}.{fmt.lower()}", mode, (30 + 7 * i, 20 + 5 * c), 10 * c + i)
+    (tmp_path / "train" / "cat" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    (tmp_path / "train" / "dog" / "notes.txt").write_text("not an image")
+    (tmp_path / "train" / "dog" / ".DS_Store").write_bytes(b"\0")  # hidden: ignored silently
+    return tmp_path
+
+
+def test_folders_load_with_bad_files_skipped_and_recorded(folders, caplog):
+    args = ImageDataArguments(train_dir=str(folders / "train"), validation_dir=str(folders / "val"))
+    data = load_image_data(args, seed=0)
+    assert data.label_names == ["cat", "dog"]
+    assert {k: len(v) for k, v in data.splits.items()} == {"train": 12, "validation": 6, "test": 6}
+    skipped = data.notes["skipped_files"]
+    assert skipped["count"] == 2
+    reasons = {entry["path"].rsplit("/", 1)[-1]: entry["reason"] for entry in skipped["files"]}
+    assert reasons["broken.jpg"].startswith("cannot be decoded")
+    assert reasons["notes.txt"] == "not an image file type (.txt)"
+    assert "Skipping 2 file(s)" in caplog.text and "broken.jpg" in caplog.text
+    # No test folder: the validation split doubles as the test split, and the notes say so.
+    assert data.notes["test_is_validation"] == "true"
+    image = data.splits["train"][0]["image"]
+    assert image.size[0] >= 30  # decoded lazily to PIL, any size
+    statistics = image_statistics(data.splits["train"])
+    assert statistics["modes"] == {"RGB": 4, "L": 4, "RGBA": 2, "P": 2}
+    assert statistics["width"]["min"] == 30 and statistics["width"]["max"] == 65
+
+
+def test_strict_images_turns_bad_files_into_an_error(folders):
+    args = ImageDataArguments(train_dir=str(folders / "train"), strict_images=True)
+    with pytest.raises(UserError, match=r"2 file\(s\) cannot be used as images") as error:
+        load_image_data(args, seed=0)
+    assert "broken.jpg" in str(error.value) and "notes.txt" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("layout", "message"),
+    [
+        ({"train/cat/1.png": "RGB", "train/dog/.keep": None}, "class folder(s) without a readable image"),
+        ({"train/cat/1.png": "RGB", "train/cat/2.png": "L"}, "single class"),
+        ({"train/1.png": "RGB"}, "has no class subfolders"),
+        (
+            {"train/cat/1.png": "RGB", "train/dog/1.png": "RGB", "val/cat/1.png": "RGB", "val/bird/1.png": "RGB"},
+            "missing dog; not in training: bird",
+        ),
+    ],
+)
+def test_folder_mistakes_are_clear_errors(tmp_path, layout, message):
+    for relative, mode in layout.items():
+        if mode is None:
+            (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / relative).write_bytes(b"")
+        else:
+            write_image(tmp_path / relative, mode)
+    validation = str(tmp_path / "val") if (tmp_path / "val").exists() else None
+    args = ImageDataArguments(train_dir=str(tmp_path / "train"), validation_dir=validation)
+    with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_image_data(args, seed=0)
+
+
+def test_missing_folder_and_conflicting_arguments(tmp_path):
+    with pytest.raises(UserError, match="is not a folder"):
+        load_image_data(ImageDataArguments(train_dir=str(tmp_path / "nope")), seed=0)
+    with pytest.raises(UserError, match="need a --train_dir"):
+        ImageDataArguments(validation_dir="x")
+    with pytest.raises(UserError, match="--augmentation must be"):
+        ImageDataArguments(augmentation="rotate")
+
+
+def test_duplicate_files_are_removed_and_overlap_reported(tmp_path):
+    digit_folders(tmp_path / "train", per_class=8)
+    digit_folders(tmp_path / "val", per_class=3)  # the same first three images of each class as train
+    (tmp_path / "train" / "digit_0" / "copy.png").write_bytes((tmp_path / "train" / "digit_0" / "000.png").read_bytes())
+    args = ImageDataArguments(train_dir=str(tmp_path / "train"), validation_dir=str(tmp_path / "val"))
+    data = load_image_data(args, seed=0)
+    assert data.notes["duplicates_removed"]["train"] == 1
+    assert data.notes["overlap_with_train"] == {"validation": 9, "test": 9}  # test = validation here
+
+
+def test_default_digits_are_split_stratified_and_reproducibly(tmp_path):
+    first = load_image_data(ImageDataArguments(), seed=42)
+    assert first.label_names == [str(d) for d in range(10)]
+    sizes = {k: len(v) for k, v in first.splits.items()}
+    assert sum(sizes.values()) == 1797 - sum(first.notes["duplicates_removed"].values())
+    assert sizes["validation"] == sizes["test"] == 180
+    counts = np.bincount(first.splits["test"]["label"], minlength=10)
+    assert counts.min() >= 17 and counts.max() <= 19  # stratified: 10 % of each class
+    second = load_image_data(ImageDataArguments(), seed=42)
+    assert first.splits["test"]["label"] == second.splits["test"]["label"]
+    assert has_small_images(first.splits["train"])
+    image = first.splits["train"][0]["image"]
+    assert image.size == (8, 8) and image.mode == "L"
+
+    data = finalize(first, max_train_samples=100, max_eval_samples=50, seed=42)
+    description = describe_dataset(data, image_statistics, image_examples)
+    assert description["num_examples"] == {"train": 100, "validation": 50, "test": 50}
+    assert description["examples"]["3"][0].startswith("train[")
+    assert description["statistics"]["train"]["modes"] == {"L": 100}
+    json.dumps(description)  # dataset.json must be plain JSON
+    plot_examples(data.splits["train"], data.label_names, tmp_path / "examples.png")
+    assert (tmp_path / "examples.png").stat().st_size > 5000
+
+
+def test_transform_gives_rgb_pixel_values_at_the_model_resolution(folders):
+    data = load_image_data(ImageDataArguments(train_dir=str(folders / "train")), seed=0)
+    processor = scratch_processor(24)
+    rows = data.splits["train"].with_transform(pixel_transform(processor))[:4]
+    assert rows["pixel_values"].shape == (4, 3, 24, 24)  # grayscale, RGBA, palette: all three channels
+    assert rows["labels"] == data.splits["train"]["label"][:4]
+    augmented = data.splits["train"].with_transform(pixel_transform(processor, augmentation("flip_crop", 24, 1.0)))
+    torch.manual_seed(0)
+    assert augmented[:4]["pixel_values"].shape == (4, 3, 24, 24)
+    assert resolve_augmentation("auto", small_images=True) == "none"
+    assert resolve_augmentation("auto", small_images=False) == "flip_crop"
+    assert augmentation("none", 24, 1.0) is None
+    # Sized so that the processor's resize + centre crop (crop_pct 0.875) leaves the model's 224 px.
+    assert augmentation("crop", 224, 0.875).transforms[0].size == (256, 256)

@@ -1,0 +1,130 @@
+"""The whole image pipeline on a tiny folder dataset: every model trained, saved, and reloaded in a
+fresh process that never imports this project, through pipeline(..., trust_remote_code=True).
+Also checks that text and image runs write one schema."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, digit_folders, write_csv
+from training.image_models import IMAGE_MODELS
+
+pytestmark = pytest.mark.slow
+
+RELOAD = r"""
+import json, sys
+from transformers import pipeline
+model_dir, paths = sys.argv[1], json.load(open(sys.argv[2]))
+assert not any(name == "training" or name.startswith("training.") for name in sys.modules)
+classifier = pipeline("image-classification", model=model_dir, trust_remote_code=True, device="cpu")
+size = classifier.image_processor(__import__("PIL.Image").Image.new("RGB", (300, 200)), return_tensors="pt")
+print(json.dumps({"size": list(size["pixel_values"].shape), "top": [classifier(p)[0] for p in paths]}))
+"""
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("image_run")
+    digit_folders(tmp / "train", per_class=24, size=64)
+    digit_folders(tmp / "val", per_class=8, size=64, offset=24)
+    (tmp / "train" / "digit_1" / "scan.jpg").write_bytes(b"\xff\xd8\xff not a picture")  # skipped, recorded
+    output = tmp / "out"
+    command = [
+        sys.executable, str(ROOT / "training" / "train_image.py"), "--train_dir", str(tmp / "train"),
+        "--validation_dir", str(tmp / "val"), "--output_dir", str(output), "--num_train_epochs", "2",
+        "--image_size", "32", "--per_device_train_batch_size", "16", "--latency_samples", "3", "--seed", "7",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp, timeout=900)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return output
+
+
+def test_run_writes_the_documented_layout(trained):
+    dataset = json.loads((trained / "dataset.json").read_text())
+    assert dataset["num_examples"] == {"train": 72, "validation": 24, "test": 24}
+    assert dataset["notes"]["skipped_files"]["count"] == 1
+    assert dataset["notes"]["skipped_files"]["files"][0]["path"].endswith("scan.jpg")
+    assert "doubles as the test split" in dataset["notes"]["split"]
+    assert set(dataset["statistics"]["train"]["modes"]) == {"RGB", "L", "RGBA", "P"}
+    assert dataset["examples"]["digit_7"][0].endswith(".png") or dataset["examples"]["digit_7"][0].endswith(".jpg")
+    assert (trained / "examples.png").stat().st_size > 5000
+    results = json.loads((trained / "results.json").read_text())
+    assert results["task"] == "image-classification" and results["test_is_validation"] is True
+    assert [m["name"] for m in results["models"]] == list(IMAGE_MODELS)
+    assert "validation split doubles as the test split" in (trained / "comparison.md").read_text()
+    for name in IMAGE_MODELS:
+        metrics = json.loads((trained / name / "metrics.json").read_text())
+        assert metrics["kind"] == IMAGE_MODELS[name].kind and metrics["image_size"] == 32
+        # Images of 64-80 px count as photos: flips and crops on by default.
+        assert metrics["hyperparameters"]["augmentation"] == "flip_crop"
+        assert len(metrics["history"]) == 2 and sum(map(sum, metrics["test"]["confusion_matrix"])) == 24
+        for file in ("config.json", "model.safetensors", "metrics.json", "confusion_matrix.png",
+                     "learning_curves.png", "predictions.csv"):  # fmt: skip
+            assert (trained / name / file).is_file(), (name, file)
+        assert not (trained / name / "checkpoints").exists() and not (trained / name / "training_args.bin").exists()
+    frozen = json.loads((trained / "pretrained-frozen" / "metrics.json").read_text())
+    assert frozen["num_trainable_parameters"] == 1280 * 3 + 3 and frozen["backbone"] == "frozen"
+    config = json.loads((trained / "pretrained" / "config.json").read_text())
+    assert config["pretrained_cfg"]["input_size"] == [3, 32, 32]
+    assert (
+        "AutoModelForImageClassification"
+        in json.loads((trained / "scratch-complex" / "config.json").read_text())["auto_map"]
+    )
+
+
+@pytest.mark.parametrize("name", list(IMAGE_MODELS))
+def test_saved_model_reloads_in_a_fresh_process_with_the_same_predictions(trained, tmp_path, name):
+    with (trained / name / "predictions.csv").open(encoding="utf-8") as handle:
+        expected = list(csv.DictReader(handle))
+    paths_file = tmp_path / "paths.json"
+    paths_file.write_text(json.dumps([row["input"] for row in expected]))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(HF_HOME=str(tmp_path / "hf_home"), HF_HUB_OFFLINE="1")
+    result = subprocess.run(
+        [sys.executable, "-c", RELOAD, str(trained / name), str(paths_file)],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    reloaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert reloaded["size"] == [1, 3, 32, 32]  # the processor resizes to the training resolution
+    assert [p["label"] for p in reloaded["top"]] == [row["predicted"] for row in expected]
+    for got, row in zip(reloaded["top"], expected, strict=True):
+        assert got["score"] == pytest.approx(float(row["confidence"]), abs=1e-4)
+
+
+def test_text_and_image_runs_share_one_output_schema(trained, tmp_path):
+    rows = [{"text": f"{w} item number {i}", "label": w} for i in range(12) for w in ("red", "blue")]
+    data = write_csv(tmp_path / "colours.csv", rows)
+    text_output = tmp_path / "text"
+    command = [sys.executable, str(ROOT / "training" / "train_text.py"), "--train_file", str(data), "--output_dir",
+               str(text_output), "--models", "scratch-simple", "--num_train_epochs", "1", "--vocab_size", "100",
+               "--latency_samples", "2"]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    def load(root: Path, file: str) -> dict:
+        return json.loads((root / file).read_text())
+
+    assert set(os.listdir(text_output)) | {"examples.png"} == set(os.listdir(trained)) - set(IMAGE_MODELS) | {
+        "scratch-simple"
+    }
+    text_results, image_results = load(text_output, "results.json"), load(trained, "results.json")
+    assert set(text_results) == set(image_results)
+    assert set(load(text_output, "dataset.json")) == set(load(trained, "dataset.json"))
+    text_model = text_results["models"][0]
+    for image_model in image_results["models"]:
+        common = set(text_model) & set(image_model)
+        # Only the model-specific details differ (e.g. max_seq_length vs image_size, base_model).
+        assert set(text_model) - common <= {"base_model"}, set(text_model) - common
+        assert set(image_model) - common <= {"base_model", "backbone", "image_size", "crop_pct"}
+        for split in ("train", "validation", "test"):
+            assert set(text_model[split]) == set(image_model[split])
+        assert set(text_model["history"][0]) == set(image_model["history"][0])
+        assert set(text_results["overfitting"]["scratch-simple"]) == set(
+            image_results["overfitting"][image_model["name"]]
+        )
