@@ -1,11 +1,11 @@
-# Two entry points (README Quickstart): `make text` sets up and runs the default job,
-# `make test` sets up and runs the tests. Both create .venv on first use.
+# Entry points (README Quickstart): `make text` / `make image` set up and run the default jobs,
+# `make test` sets up and runs the tests. All create .venv on first use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup text test lint bench-text
+.PHONY: setup text image test lint bench-text bench-image
 
 $(BIN)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ setup: $(BIN)/.installed
 text: setup
 	$(BIN)/accelerate launch -q training/train_text.py --output_dir outputs/text
 
+image: setup
+	$(BIN)/accelerate launch -q training/train_image.py --output_dir outputs/image
+
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
@@ -27,3 +30,6 @@ lint: setup
 
 bench-text: setup
 	$(BIN)/python bench/bench_text.py
+
+bench-image: setup
+	$(BIN)/python bench/bench_image.py

@@ -98,7 +98,9 @@ def test_saved_model_reloads_in_a_fresh_process_with_the_same_predictions(traine
 
 
 def test_text_and_image_runs_share_one_output_schema(trained, tmp_path):
-    rows = [{"text": f"{w} item number {i}", "label": w} for i in range(12) for w in ("red", "blue")]
+    rows = [
+        {"text": f"{w} item number {i}", "label": w} for i in range(12) for w in ("red", "blue", "green")
+    ]  # 3 classes, as the images
     data = write_csv(tmp_path / "colours.csv", rows)
     text_output = tmp_path / "text"
     command = [sys.executable, str(ROOT / "training" / "train_text.py"), "--train_file", str(data), "--output_dir",

@@ -218,7 +218,8 @@ IMAGE_MODELS: dict[str, ImageModelSpec] = {
         "scratch",
         "small CNN: three conv + max-pool layers",
         build_scratch_simple,
-        {**_SCRATCH, "learning_rate": 2e-3, "num_train_epochs": 30, "dropout": 0.0},
+        # lr 1e-3 with patience 10: 0.983 on digits; 2e-3 stopped early at 0.939, 5e-3 diverged.
+        {**_SCRATCH, "learning_rate": 1e-3, "num_train_epochs": 40, "early_stopping_patience": 10, "dropout": 0.0},
     ),
     "scratch-complex": ImageModelSpec(
         "scratch",

@@ -1,0 +1,67 @@
+"""The benchmark runner both bench scripts share: run a training script as a user would (a separate
+process, ``accelerate launch -q``), read the results.json it wrote, print each figure next to its
+target, and write ``bench/results/<name>.json``. Exits non-zero when a target is missed.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def run(script: str, name: str, spec: dict[str, Any], output_root: Path) -> dict[str, Any]:
+    """One benchmark. ``spec``: args, metric, split (default test), targets (model -> minimum; models
+    without one are reported only), max_wall_s (whole run), max_train_s (model -> training seconds)."""
+    output = output_root / name
+    launcher = [str(Path(sys.executable).parent / "accelerate"), "launch", "-q"]
+    command = [*launcher, str(ROOT / "training" / script), *spec["args"], "--output_dir", str(output),
+               "--overwrite_output_dir"]  # fmt: skip
+    print("$", " ".join(command), flush=True)
+    start = time.perf_counter()
+    subprocess.run(command, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    wall = time.perf_counter() - start
+    results = json.loads((output / "results.json").read_text())
+    split, metric = spec.get("split", "test"), spec["metric"]
+    rows: list[tuple[str, Any, str, bool | None]] = []
+    if spec.get("max_wall_s"):
+        rows.append(("wall time (s)", round(wall, 1), f"<= {spec['max_wall_s']}", wall <= spec["max_wall_s"]))
+    for model in results["models"]:
+        value, target = model[split][metric], spec["targets"].get(model["name"])
+        passed = None if target is None else value >= target
+        rows.append((f"{model['name']} {split} {metric}", round(value, 4), f">= {target}" if target else "", passed))
+        limit = spec.get("max_train_s", {}).get(model["name"])
+        seconds = model["train_runtime_s"]
+        rows.append((f"{model['name']} training time (s)", seconds, f"<= {limit}" if limit else "",
+                     None if limit is None else seconds <= limit))  # fmt: skip
+        rows.append((f"{model['name']} inference (ms/sample)", model["inference_ms_per_sample"], "", None))
+    print(f"\n== {name}: {results['dataset']} ({split} n={results['num_examples'][split]})")
+    for label, value, target, passed in rows:
+        mark = "" if passed is None else ("PASS" if passed else "FAIL")
+        print(f"  {label:<46} {value!s:>10}  {target:<8} {mark}")
+    ok = all(passed is not False for *_, passed in rows)
+    return {"wall_s": round(wall, 1), "ok": ok, "rows": [r[:3] for r in rows], "command": " ".join(command)}
+
+
+def main(script: str, benchmarks: dict[str, dict[str, Any]], results_name: str, doc: str | None) -> None:
+    """Command line of a bench script: ``--only NAME`` runs one of ``benchmarks``."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=sorted(benchmarks), help="run one benchmark")
+    parser.add_argument("--output_root", default=str(ROOT / "outputs" / "bench"), help="where the runs write")
+    args = parser.parse_args()
+    names = [args.only] if args.only else list(benchmarks)
+    for name in names:
+        for needed in benchmarks[name].get("needs", []):
+            if not Path(needed).exists():
+                sys.exit(f"{needed} not found: the {name} benchmark needs ../shared/data beside the checkout.")
+    report = {name: run(script, name, benchmarks[name], Path(args.output_root)) for name in names}
+    results_dir = ROOT / "bench" / "results"
+    results_dir.mkdir(exist_ok=True)
+    (results_dir / f"{results_name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    sys.exit(0 if all(r["ok"] for r in report.values()) else 1)
