@@ -78,3 +78,41 @@ def digit_folders(
             path.parent.mkdir(parents=True, exist_ok=True)
             image.save(path)
     return root
+
+
+def run_main(main, script: str, argv: list[str], capsys) -> tuple[int, str]:
+    """Run a training script's ``main`` in-process as the command line would; returns (exit code, stderr)."""
+    from training.errors import run_cli
+
+    old = sys.argv
+    sys.argv = [script, *argv]
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            run_cli(main)
+    finally:
+        sys.argv = old
+    return exit_info.value.code, capsys.readouterr().err
+
+
+def run_script(script: str, args: list[str], cwd: Path, timeout: int = 900) -> str:
+    """Run ``training/<script>`` in a subprocess, as a user would; fail the test with its stderr, else return it."""
+    import subprocess
+
+    command = [sys.executable, str(ROOT / "training" / script), *args]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=timeout)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result.stderr
+
+
+def run_in_fresh_process(code: str, args: list[str], tmp_path: Path) -> str:
+    """Run Python ``code`` the way a stranger would load our checkpoints: not from the project, no
+    PYTHONPATH, an empty Hugging Face cache, offline. Returns the last line of stdout."""
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(HF_HOME=str(tmp_path / "hf_home"), HF_HUB_OFFLINE="1")
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.strip().splitlines()[-1]

@@ -139,3 +139,16 @@ def test_transform_gives_rgb_pixel_values_at_the_model_resolution(folders):
     assert augmentation("none", 24, 1.0) is None
     # Sized so that the processor's resize + centre crop (crop_pct 0.875) leaves the model's 224 px.
     assert augmentation("crop", 224, 0.875).transforms[0].size == (256, 256)
+
+
+def test_dataset_name_goes_through_load_dataset_and_its_columns_are_checked(tmp_path):
+    # A local folder stands in for a Hub id: load_dataset() resolves both the same way (imagefolder here).
+    for split, count in (("train", 6), ("test", 2)):
+        for c, name in enumerate(("cat", "dog")):
+            for i in range(count):
+                write_image(tmp_path / "ds" / split / name / f"{i}.png", "RGB", seed=100 * c + 10 * i + len(split))
+    data = load_image_data(ImageDataArguments(dataset_name=str(tmp_path / "ds")), seed=0)
+    assert data.label_names == ["cat", "dog"] and len(data.splits["test"]) == 4
+    assert data.notes["split"].startswith("validation = 10 % of the training data")
+    with pytest.raises(UserError, match="'img' not found in the train data. Available columns: image, label"):
+        load_image_data(ImageDataArguments(dataset_name=str(tmp_path / "ds"), image_column="img"), seed=0)

@@ -1,23 +1,13 @@
 """Bad input to train_image.py: one clear message, exit code 2, and nothing written."""
 
-import sys
-
 import pytest
 
-from tests.conftest import write_image
-from training.errors import run_cli
+from tests.conftest import run_main, write_image
 from training.train_image import main
 
 
 def run_script(argv: list[str], capsys) -> tuple[int, str]:
-    old = sys.argv
-    sys.argv = ["train_image.py", *argv]
-    try:
-        with pytest.raises(SystemExit) as exit_info:
-            run_cli(main)
-    finally:
-        sys.argv = old
-    return exit_info.value.code, capsys.readouterr().err
+    return run_main(main, "train_image.py", argv, capsys)
 
 
 def make_tree(root, layout: dict[str, str | None]):

@@ -5,13 +5,11 @@ Also checks that text and image runs write one schema."""
 import csv
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, digit_folders, write_csv
+from tests.conftest import digit_folders, run_in_fresh_process, run_script, write_csv
 from training.image_models import IMAGE_MODELS
 
 pytestmark = pytest.mark.slow
@@ -34,13 +32,12 @@ def trained(tmp_path_factory) -> Path:
     digit_folders(tmp / "val", per_class=8, size=64, offset=24)
     (tmp / "train" / "digit_1" / "scan.jpg").write_bytes(b"\xff\xd8\xff not a picture")  # skipped, recorded
     output = tmp / "out"
-    command = [
-        sys.executable, str(ROOT / "training" / "train_image.py"), "--train_dir", str(tmp / "train"),
+    args = [
+        "--train_dir", str(tmp / "train"),
         "--validation_dir", str(tmp / "val"), "--output_dir", str(output), "--num_train_epochs", "2",
         "--image_size", "32", "--per_device_train_batch_size", "16", "--latency_samples", "3", "--seed", "7",
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp, timeout=900)
-    assert result.returncode == 0, result.stderr[-4000:]
+    run_script("train_image.py", args, cwd=tmp)
     return output
 
 
@@ -83,14 +80,7 @@ def test_saved_model_reloads_in_a_fresh_process_with_the_same_predictions(traine
         expected = list(csv.DictReader(handle))
     paths_file = tmp_path / "paths.json"
     paths_file.write_text(json.dumps([row["input"] for row in expected]))
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(HF_HOME=str(tmp_path / "hf_home"), HF_HUB_OFFLINE="1")
-    result = subprocess.run(
-        [sys.executable, "-c", RELOAD, str(trained / name), str(paths_file)],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    reloaded = json.loads(result.stdout.strip().splitlines()[-1])
+    reloaded = json.loads(run_in_fresh_process(RELOAD, [str(trained / name), str(paths_file)], tmp_path))
     assert reloaded["size"] == [1, 3, 32, 32]  # the processor resizes to the training resolution
     assert [p["label"] for p in reloaded["top"]] == [row["predicted"] for row in expected]
     for got, row in zip(reloaded["top"], expected, strict=True):
@@ -103,11 +93,9 @@ def test_text_and_image_runs_share_one_output_schema(trained, tmp_path):
     ]  # 3 classes, as the images
     data = write_csv(tmp_path / "colours.csv", rows)
     text_output = tmp_path / "text"
-    command = [sys.executable, str(ROOT / "training" / "train_text.py"), "--train_file", str(data), "--output_dir",
-               str(text_output), "--models", "scratch-simple", "--num_train_epochs", "1", "--vocab_size", "100",
-               "--latency_samples", "2"]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
+    args = ["--train_file", str(data), "--output_dir", str(text_output), "--models", "scratch-simple",
+            "--num_train_epochs", "1", "--vocab_size", "100", "--latency_samples", "2"]  # fmt: skip
+    run_script("train_text.py", args, cwd=tmp_path)
 
     def load(root: Path, file: str) -> dict:
         return json.loads((root / file).read_text())

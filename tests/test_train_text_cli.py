@@ -1,23 +1,13 @@
 """Bad input to train_text.py: one clear message, exit code 2, and nothing written."""
 
-import sys
-
 import pytest
 
-from tests.conftest import write_csv
-from training.errors import run_cli
+from tests.conftest import run_main, write_csv
 from training.train_text import main
 
 
 def run_script(argv: list[str], capsys) -> tuple[int, str]:
-    old = sys.argv
-    sys.argv = ["train_text.py", *argv]
-    try:
-        with pytest.raises(SystemExit) as exit_info:
-            run_cli(main)
-    finally:
-        sys.argv = old
-    return exit_info.value.code, capsys.readouterr().err
+    return run_main(main, "train_text.py", argv, capsys)
 
 
 @pytest.fixture

@@ -3,14 +3,11 @@ process that never imports this project, through pipeline(..., trust_remote_code
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, write_csv
+from tests.conftest import run_in_fresh_process, run_script, write_csv
 from training.text_models import TEXT_MODELS
 
 pytestmark = pytest.mark.slow
@@ -44,15 +41,14 @@ def trained(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("text_run")
     data = bbc_headlines(tmp / "headlines.csv")
     output = tmp / "out"
-    command = [
-        sys.executable, str(ROOT / "training" / "train_text.py"), "--train_file", str(data),
+    args = [
+        "--train_file", str(data),
         "--text_column", "headline", "--label_column", "topic", "--output_dir", str(output),
         "--num_train_epochs", "2", "--max_seq_length", "32", "--vocab_size", "500", "--glove_vocab_size", "2000",
         "--per_device_train_batch_size", "16", "--latency_samples", "3", "--seed", "7",
         "--test_split_percentage", "20", "--validation_split_percentage", "20",
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp, timeout=900)
-    assert result.returncode == 0, result.stderr[-4000:]
+    run_script("train_text.py", args, cwd=tmp)
     return output
 
 
@@ -102,15 +98,7 @@ def test_saved_model_reloads_in_a_fresh_process_with_the_same_predictions(traine
         expected = list(csv.DictReader(handle))
     texts_file = tmp_path / "texts.json"
     texts_file.write_text(json.dumps([row["input"] for row in expected]))
-    # A fresh process: not started from the project, no PYTHONPATH, an empty Hugging Face cache.
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
-    env.update(HF_HOME=str(tmp_path / "hf_home"), HF_HUB_OFFLINE="1")
-    result = subprocess.run(
-        [sys.executable, "-c", RELOAD, str(trained / name), str(texts_file)],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    predictions = json.loads(result.stdout.strip().splitlines()[-1])
+    predictions = json.loads(run_in_fresh_process(RELOAD, [str(trained / name), str(texts_file)], tmp_path))
     assert [p["label"] for p in predictions] == [row["predicted"] for row in expected]
     for got, row in zip(predictions, expected, strict=True):
         assert got["score"] == pytest.approx(float(row["confidence"]), abs=1e-4)
@@ -118,11 +106,8 @@ def test_saved_model_reloads_in_a_fresh_process_with_the_same_predictions(traine
 
 def test_resume_keeps_finished_models_and_overwrite_replaces(trained, tmp_path):
     before = (trained / "results.json").read_text()
-    command = [sys.executable, str(ROOT / "training" / "train_text.py"), "--output_dir", str(trained),
-               "--models", "scratch-simple", "--resume_from_checkpoint", "true"]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "finished in an earlier run" in result.stderr
+    args = ["--output_dir", str(trained), "--models", "scratch-simple", "--resume_from_checkpoint", "true"]
+    assert "finished in an earlier run" in run_script("train_text.py", args, cwd=tmp_path)
     results = json.loads((trained / "results.json").read_text())
     assert [m["name"] for m in results["models"]] == ["scratch-simple"]
     assert before != (trained / "results.json").read_text()

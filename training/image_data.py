@@ -142,19 +142,14 @@ def _load_folders(args: ImageDataArguments) -> tuple[DatasetDict, list[dict[str,
         skipped += split_skipped
     train_classes = set(scanned["train"])
     for split, classes in scanned.items():
-        if set(classes) != train_classes:
-            missing, extra = sorted(train_classes - set(classes)), sorted(set(classes) - train_classes)
+        missing, extra = sorted(train_classes - set(classes)), sorted(set(classes) - train_classes)
+        if missing or extra:
+            problems = ([f"missing {', '.join(missing)}"] if missing else []) + (
+                [f"not in training: {', '.join(extra)}"] if extra else []
+            )
             raise UserError(
-                f"the class folders of {folders[split][1]} do not match --train_dir's: "
-                + "; ".join(
-                    part
-                    for part in (
-                        f"missing {', '.join(missing)}" if missing else "",
-                        f"not in training: {', '.join(extra)}" if extra else "",
-                    )
-                    if part
-                )
-                + ". Every split needs the same class subfolders."
+                f"the class folders of {folders[split][1]} do not match --train_dir's: {'; '.join(problems)}. "
+                "Every split needs the same class subfolders."
             )
     if skipped and args.strict_images:
         listing = "\n  ".join(f"{s['path']}: {s['reason']}" for s in skipped[:SKIPPED_LISTED])
@@ -190,7 +185,8 @@ def load_image_data(args: ImageDataArguments, seed: int) -> ClassificationData:
     skipped: list[dict[str, str]] = []
     if args.train_dir:
         splits, skipped = _load_folders(args)
-        source = str(Path(args.train_dir).resolve().parent.name + "/" + Path(args.train_dir).name)
+        root = Path(args.train_dir).resolve()
+        source = f"{root.parent.name}/{root.name}"  # e.g. hymenoptera_data/train
     elif args.dataset_name:
         splits = load_hub_dataset(args.dataset_name, args.dataset_config_name, local_flag="--train_dir")
         columns = {args.image_column: "image", args.label_column: "label"}
@@ -239,4 +235,5 @@ def has_small_images(split: Dataset) -> bool:
 def image_references(split: Dataset, split_name: str) -> list[str]:
     """How to find each image of a split again: its file path, or ``<split>[i]`` for in-memory images."""
     values = split.cast_column("image", Image(decode=False))["image"]
-    return [value.get("path") or f"{split_name}[{i}]" for i, value in enumerate(values)]
+    # Images held as bytes (digits, Hub datasets) may carry a file name that exists nowhere on disk.
+    return [value["path"] if value.get("bytes") is None else f"{split_name}[{i}]" for i, value in enumerate(values)]

@@ -1,0 +1,95 @@
+"""The steps every training script shares around its own data and models, in the order its
+``main()`` calls them: ``start_run`` (logging, threads, checks before anything is written),
+``describe_run`` (primary metric, ``dataset.json``), ``finished_model`` (resume), and ``finish_run``
+(``results.json``, ``comparison.md``).
+"""
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import datasets
+import transformers
+from transformers import TrainingArguments
+
+from training.arguments import RunArguments, selected_models
+from training.describe import write_description
+from training.experiment import load_finished, use_all_cpu_cores
+from training.results import (
+    build_results,
+    check_output_dir,
+    choose_primary_metric,
+    clear_previous_run,
+    comparison_markdown,
+    wants_resume,
+    write_results,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Run:
+    """One invocation of a training script: what to train, where, and what has been measured so far."""
+
+    task: str  # pipeline task: "text-classification", "image-classification"
+    lineup: list[str]  # every model the script knows
+    names: list[str]  # the ones to train now
+    output_dir: Path
+    resume: bool
+    overwrite: bool
+    is_main: bool  # only the main process writes files
+    primary_metric: str = ""
+    primary_metric_reason: str = ""
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+
+
+def start_run(task: str, lineup: list[str], run_args: RunArguments, training_args: TrainingArguments) -> Run:
+    """Set up logging and CPU threads, then check model names and the output directory: everything the
+    user may have got wrong fails here, before anything is written."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    transformers.utils.logging.set_verbosity(training_args.get_process_log_level())
+    datasets.disable_progress_bars()
+    use_all_cpu_cores()
+    names = selected_models(run_args.models, lineup)
+    output_dir = Path(training_args.output_dir)
+    resume = wants_resume(training_args.resume_from_checkpoint)
+    check_output_dir(output_dir, run_args.overwrite_output_dir, resume)
+    return Run(task, lineup, names, output_dir, resume, run_args.overwrite_output_dir, training_args.process_index == 0)
+
+
+def describe_run(run: Run, description: dict[str, Any], requested_metric: str) -> None:
+    """Choose the primary metric from the training class balance, then (main process) clear an earlier
+    run's files if asked and write ``dataset.json`` and ``class_balance.png``."""
+    train_counts = [v["count"] for v in description["class_balance"]["train"].values()]
+    run.primary_metric, run.primary_metric_reason = choose_primary_metric(train_counts, requested_metric)
+    logger.info("Data: %s; primary metric %s. %s", description["num_examples"], run.primary_metric,
+                run.primary_metric_reason)  # fmt: skip
+    if run.is_main:
+        if run.overwrite and not run.resume:
+            clear_previous_run(run.output_dir, run.lineup)
+        run.output_dir.mkdir(parents=True, exist_ok=True)
+        write_description(description, run.output_dir)
+
+
+def finished_model(run: Run, name: str) -> bool:
+    """With ``--resume_from_checkpoint``: keep a model that an earlier run finished (True), else False."""
+    finished = load_finished(run.output_dir, name) if run.resume else None
+    if finished:
+        logger.info("%s finished in an earlier run: keeping it.", name)
+        run.summaries.append(finished)
+    return finished is not None
+
+
+def finish_run(run: Run, description: dict[str, Any]) -> None:
+    """Write the comparison (``results.json`` last: its presence marks a complete run) and print it."""
+    if not run.is_main:
+        return
+    results = build_results(
+        task=run.task, description=description, primary_metric=run.primary_metric,
+        primary_metric_reason=run.primary_metric_reason, models=run.summaries,
+    )  # fmt: skip
+    write_results(results, run.output_dir)
+    print(comparison_markdown(results))
+    logger.info("Best model on test %s: %s. Results in %s", run.primary_metric, results["best_model"], run.output_dir)
