@@ -57,7 +57,10 @@ class ImageModelArguments:
     freeze_backbone: bool = field(
         default=False, metadata={"help": "Train only the classification head of the pretrained model."}
     )
-    dropout: float = field(default=0.3, metadata={"help": "Dropout before the classifier of scratch-complex."})
+    dropout: float = field(
+        default=0.3,
+        metadata={"help": "Dropout before the classifier of the scratch CNNs (scratch-simple: 0 unless set)."},
+    )
     no_batchnorm: bool = field(default=False, metadata={"help": "scratch-complex without BatchNorm (ablation)."})
     no_residual: bool = field(default=False, metadata={"help": "scratch-complex without skip connections (ablation)."})
 
