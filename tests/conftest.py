@@ -116,3 +116,26 @@ def run_in_fresh_process(code: str, args: list[str], tmp_path: Path) -> str:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout.strip().splitlines()[-1]
+
+
+def check_model_card(model_dir: Path, tmp_path: Path) -> None:
+    """The card in ``model_dir`` parses with huggingface_hub, its model-index matches metrics.json,
+    and its usage snippet runs as written in a fresh process."""
+    import json
+    import re
+
+    from huggingface_hub import ModelCard
+
+    card = ModelCard.load(model_dir / "README.md")
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    results = {r.metric_name: r.metric_value for r in card.data.eval_results}
+    assert results["Accuracy"] == round(metrics["test"]["accuracy"], 4)
+    assert card.data.pipeline_tag in ("text-classification", "image-classification")
+    assert card.data.library_name == "transformers" and card.data.license
+    for section in ("## Model description", "## Dataset", "## Training procedure", "## Results",
+                    "## Efficiency", "## How to use", "## Intended uses and limitations"):  # fmt: skip
+        assert section in card.content, section
+    assert "confusion_matrix.png" in card.content and "learning_curves.png" in card.content
+    snippet = re.search(r"```python\n(.*?)```", card.content, re.S).group(1)
+    output = run_in_fresh_process(snippet, [], tmp_path)
+    assert "'label'" in output and "'score'" in output

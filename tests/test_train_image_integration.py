@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import digit_folders, run_in_fresh_process, run_script, write_csv
+from tests.conftest import check_model_card, digit_folders, run_in_fresh_process, run_script, write_csv
 from training.image_models import IMAGE_MODELS
 
 pytestmark = pytest.mark.slow
@@ -85,6 +85,12 @@ def test_saved_model_reloads_in_a_fresh_process_with_the_same_predictions(traine
     assert [p["label"] for p in reloaded["top"]] == [row["predicted"] for row in expected]
     for got, row in zip(reloaded["top"], expected, strict=True):
         assert got["score"] == pytest.approx(float(row["confidence"]), abs=1e-4)
+
+
+def test_model_card_is_valid_and_its_snippet_runs(trained, tmp_path):
+    for name in IMAGE_MODELS:
+        assert (trained / name / "README.md").is_file() and (trained / name / "example.png").is_file()
+    check_model_card(trained / "scratch-complex", tmp_path)
 
 
 def test_text_and_image_runs_share_one_output_schema(trained, tmp_path):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_in_fresh_process, run_script, write_csv
+from tests.conftest import check_model_card, run_in_fresh_process, run_script, write_csv
 from training.text_models import TEXT_MODELS
 
 pytestmark = pytest.mark.slow
@@ -102,6 +102,11 @@ def test_saved_model_reloads_in_a_fresh_process_with_the_same_predictions(traine
     assert [p["label"] for p in predictions] == [row["predicted"] for row in expected]
     for got, row in zip(predictions, expected, strict=True):
         assert got["score"] == pytest.approx(float(row["confidence"]), abs=1e-4)
+
+
+def test_model_card_is_valid_and_its_snippet_runs(trained, tmp_path):
+    assert all((trained / name / "README.md").is_file() for name in TEXT_MODELS)
+    check_model_card(trained / "glove-lstm", tmp_path)
 
 
 def test_resume_keeps_finished_models_and_overwrite_replaces(trained, tmp_path):

@@ -29,6 +29,7 @@ class ClassificationData:
     input_column: str
     label_names: list[str]
     source: str
+    hub_dataset: str | None = None  # the Hub id when loaded with --dataset_name (model cards link it)
     # Everything done to the data that a reader of the results should know (dedup, splits, drops).
     notes: dict[str, Any] = field(default_factory=dict)
 

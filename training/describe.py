@@ -101,6 +101,7 @@ def describe_dataset(
     train_counts = [v["count"] for v in balance["train"].values()]
     return {
         "source": data.source,
+        "hub_dataset": data.hub_dataset,
         "input_column": data.input_column,
         "num_classes": num_classes,
         "label_names": data.label_names,

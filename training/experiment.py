@@ -78,6 +78,13 @@ RECORDED_HYPERPARAMETERS = (
 )  # fmt: skip
 
 
+def training_device(args: TrainingArguments) -> str:
+    """Where training ran, for cards and reports: the GPU's name, or the CPU with its thread count."""
+    if args.device.type == "cuda":
+        return f"{torch.cuda.get_device_name(args.device)} x {args.n_gpu or 1}"
+    return f"{args.device.type.upper()} ({torch.get_num_threads()} threads)"
+
+
 def epoch_history(log_history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per-epoch train loss, validation loss and validation metrics from ``Trainer.state.log_history``."""
     epochs: dict[float, dict[str, Any]] = {}
@@ -192,6 +199,7 @@ def train_and_evaluate(
             **model_hyperparameters,
             "early_stopping_patience": early_stopping_patience,
         },
+        "training_device": training_device(args),
         "train_runtime_s": round(float(train_output.metrics["train_runtime"]), 2),
         "train_samples_per_second": round(float(train_output.metrics["train_samples_per_second"]), 2),
         "epochs_trained": round(float(trainer.state.epoch or 0), 2),

@@ -213,7 +213,10 @@ def load_image_data(args: ImageDataArguments, seed: int) -> ClassificationData:
     notes["overlap_with_train"] = overlap
     notes["color"] = "every image is converted to RGB (grayscale, palette and RGBA alike), as pipeline() does"
     splits = DatasetDict({name: splits[name].cast_column("image", Image()) for name in SPLITS})
-    return ClassificationData(splits=splits, input_column="image", label_names=label_names, source=source, notes=notes)
+    return ClassificationData(
+        splits=splits, input_column="image", label_names=label_names, source=source, hub_dataset=args.dataset_name,
+        notes=notes,
+    )  # fmt: skip
 
 
 def image_sizes(split: Dataset) -> list[tuple[int, int, str]]:

@@ -166,4 +166,7 @@ def load_text_data(args: TextDataArguments, seed: int) -> ClassificationData:
     if any(overlap.values()):
         logger.warning("Texts shared with the training split (they inflate scores): %s", overlap)
     notes["overlap_with_train"] = overlap
-    return ClassificationData(splits=splits, input_column="text", label_names=label_names, source=source, notes=notes)
+    return ClassificationData(
+        splits=splits, input_column="text", label_names=label_names, source=source, hub_dataset=args.dataset_name,
+        notes=notes,
+    )  # fmt: skip

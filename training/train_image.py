@@ -18,6 +18,7 @@ if __package__ in (None, ""):  # run as a script (accelerate launch training/tra
 
 from datasets import DatasetDict
 from transformers import DefaultDataCollator, TrainingArguments, set_seed
+from transformers.image_utils import load_image
 
 from training.arguments import RunArguments, parse_arguments, with_overrides
 from training.data import finalize
@@ -27,6 +28,7 @@ from training.experiment import EvaluationInputs, train_and_evaluate
 from training.image_data import ImageDataArguments, has_small_images, image_references, load_image_data
 from training.image_models import IMAGE_MODELS, ImageModelArguments
 from training.image_transforms import augmentation, pixel_transform, resolve_augmentation
+from training.model_card import EXAMPLE_IMAGE
 from training.workflow import describe_run, finish_run, finished_model, start_run
 
 logger = logging.getLogger("train_image")
@@ -61,6 +63,8 @@ def main() -> None:
         latency_inputs=list(test_images["image"]),
         test_display=image_references(data.splits["test"], "test"),
     )
+    # One test image ships with each model: the model card's usage snippet classifies it.
+    example_image = load_image(data.splits["test"][0]["image"])
     for name in run.names:
         if finished_model(run, name):
             continue
@@ -94,6 +98,8 @@ def main() -> None:
                 train_dataset=data.splits["train"].with_transform(pixel_transform(model_run.processor, augment_images)),
             )  # fmt: skip
         )
+        if run.is_main:
+            example_image.save(run.output_dir / name / EXAMPLE_IMAGE)
 
     finish_run(run, description)
 

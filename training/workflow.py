@@ -16,6 +16,7 @@ from transformers import TrainingArguments
 from training.arguments import RunArguments, selected_models
 from training.describe import write_description
 from training.experiment import load_finished, use_all_cpu_cores
+from training.model_card import build_model_card
 from training.results import (
     build_results,
     check_output_dir,
@@ -83,13 +84,18 @@ def finished_model(run: Run, name: str) -> bool:
 
 
 def finish_run(run: Run, description: dict[str, Any]) -> None:
-    """Write the comparison (``results.json`` last: its presence marks a complete run) and print it."""
+    """Write each model's card (``README.md``), then the comparison (``results.json`` last: its presence
+    marks a complete run), and print it."""
     if not run.is_main:
         return
     results = build_results(
         task=run.task, description=description, primary_metric=run.primary_metric,
         primary_metric_reason=run.primary_metric_reason, models=run.summaries,
     )  # fmt: skip
+    for metrics in run.summaries:
+        model_dir = run.output_dir / metrics["name"]
+        card = build_model_card(metrics, description, results, model_dir, model_id=str(model_dir))
+        card.save(model_dir / "README.md")
     write_results(results, run.output_dir)
     print(comparison_markdown(results))
     logger.info("Best model on test %s: %s. Results in %s", run.primary_metric, results["best_model"], run.output_dir)

@@ -1,0 +1,214 @@
+"""Model cards: ``model_cards/model_card.md`` (Jinja, rendered by ``huggingface_hub.ModelCard.from_template``)
+filled from a run's ``dataset.json``, ``results.json`` and the model's ``metrics.json``.
+
+The YAML metadata uses ``ModelCardData`` and ``EvalResult``, so the Hub shows the test results
+(``model-index``). Every number in the card comes from the run's JSON; the limitations are
+computed from it too (test-set size, weakest class, most confused pair, overfitting).
+"""
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+from training.metrics import SCALAR_METRICS
+from training.results import comparison_rows
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "model_cards" / "model_card.md"
+EXAMPLE_IMAGE = "example.png"  # a test image saved next to image models, used by the card's snippet
+# Metrics in the card and the model-index: key in metrics.json -> (Hub metric type, readable name).
+CARD_METRICS = {
+    "accuracy": ("accuracy", "Accuracy"),
+    "precision_macro": ("precision", "Precision (macro)"),
+    "recall_macro": ("recall", "Recall (macro)"),
+    "f1_macro": ("f1", "F1 (macro)"),
+    "f1_weighted": ("f1", "F1 (weighted)"),
+    "f1_positive": ("f1", "F1 (positive class)"),
+    "roc_auc": ("roc_auc", "ROC-AUC"),
+}
+_HUB_ID = re.compile(r"^[\w.-]+(/[\w.-]+)?$")
+
+
+def _hub_id(name: str | None) -> str | None:
+    """``name`` when it can be a Hub repo id (not a local folder, not a description)."""
+    return name if name and _HUB_ID.match(name) and not Path(name).exists() else None
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if value < 120 else f"{value / 60:.1f} min"
+
+
+def _note_text(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_note_text(v)}" for k, v in value.items() if k != "files")
+    return str(value)
+
+
+def _limitations(metrics: dict[str, Any], results: dict[str, Any], description: dict[str, Any]) -> list[str]:
+    test = metrics["test"]
+    names = results["label_names"]
+    items = []
+    n = test["num_examples"]
+    accuracy = test["accuracy"]
+    # Normal-approximation 95% interval: how far the measured accuracy may be from the true one.
+    half_width = 1.96 * math.sqrt(max(accuracy * (1 - accuracy), 1e-12) / n)
+    items.append(
+        f"The test split has {n} examples: the test accuracy {accuracy:.3f} is known to about ±{half_width:.3f} "
+        "(95% interval), so smaller differences between models are within noise."
+    )
+    if results.get("test_is_validation"):
+        items.append(
+            "No separate test split was given: the scores are measured on the validation split, which also chose "
+            "the best epoch, so they are optimistic."
+        )
+    weakest = min(test["per_class"].items(), key=lambda item: item[1]["f1"])
+    matrix = test["confusion_matrix"]
+    confusions = [(matrix[i][j], i, j) for i in range(len(names)) for j in range(len(names)) if i != j]
+    count, true, predicted = max(confusions) if confusions else (0, 0, 0)
+    text = f"Weakest class: {weakest[0]} (test F1 {weakest[1]['f1']:.3f})."
+    if count:
+        text += f" Most frequent confusion: {names[true]} predicted as {names[predicted]} ({count} test examples)."
+    items.append(text)
+    note = results["overfitting"][metrics["name"]]
+    items.append(f"Train/validation gap of {note['text']}")
+    if description["notes"].get("subsampled"):
+        items.append(f"Trained on a subsample ({description['notes']['subsampled']}).")
+    if "max_seq_length" in metrics["hyperparameters"]:
+        items.append(f"Texts are truncated to {metrics['hyperparameters']['max_seq_length']} tokens, as in training.")
+    if metrics["kind"] == "scratch":
+        items.append("Trained from scratch on this dataset only: expect it to fail on inputs unlike the training data.")
+    else:
+        items.append("Inherits what its base model learnt in pretraining, biases included; check them for your use.")
+    return items
+
+
+def build_model_card(
+    metrics: dict[str, Any],
+    description: dict[str, Any],
+    results: dict[str, Any],
+    model_dir: Path,
+    model_id: str,
+    license: str = "apache-2.0",
+) -> ModelCard:
+    """The card of one model of a run. ``model_id`` is what the usage snippet loads: a Hub repo id
+    once published, else the local folder."""
+    task, primary = results["task"], results["primary_metric"]
+    test = metrics["test"]
+    dataset_id = _hub_id(description.get("hub_dataset"))
+    base_model = _hub_id(metrics.get("base_model"))
+    eval_results = [
+        EvalResult(
+            task_type=task,
+            dataset_type=dataset_id or description["source"],
+            dataset_name=description["source"],
+            dataset_split="validation" if results.get("test_is_validation") else "test",
+            metric_type=CARD_METRICS[key][0],
+            metric_name=CARD_METRICS[key][1],
+            metric_value=round(test[key], 4),
+        )  # fmt: skip
+        for key in CARD_METRICS
+        if test.get(key) is not None
+    ]
+    card_data = ModelCardData(
+        model_name=model_id,
+        license=license,
+        library_name="transformers",
+        pipeline_tag=task,
+        tags=[task, "from-scratch" if metrics["kind"] == "scratch" else "fine-tuned", "classification-lab"],
+        datasets=[dataset_id] if dataset_id else None,
+        base_model=base_model,
+        metrics=sorted({CARD_METRICS[key][0] for key in CARD_METRICS if test.get(key) is not None}),
+        eval_results=eval_results,
+    )
+    labels = results["label_names"]
+    balance = description["class_balance"]
+    sizes = description["num_examples"]
+    header, rows = comparison_rows(results["models"], primary)
+    modeling_files = sorted(p.name for p in model_dir.glob("modeling_*.py"))
+    is_image = task == "image-classification"
+    if is_image:
+        local = Path(model_id).exists()
+        usage_imports = ["from transformers import pipeline"]
+        if local:
+            example_input = repr(str(Path(model_id) / EXAMPLE_IMAGE))
+        else:
+            usage_imports.insert(0, "from huggingface_hub import hf_hub_download")
+            example_input = f'hf_hub_download("{model_id}", "{EXAMPLE_IMAGE}")'
+    else:
+        usage_imports = ["from transformers import pipeline"]
+        first_class = next(iter(description["examples"].values()))
+        example_input = repr(first_class[0] if first_class else "An example text.")
+    kind_text = (
+        "trained from scratch (random initialisation) on this dataset"
+        if metrics["kind"] == "scratch"
+        else "pretrained weights fine-tuned on this dataset"
+        + (" (backbone frozen, only the head trained)" if metrics.get("backbone") == "frozen" else "")
+    )
+    hyperparameters = [(k, v) for k, v in metrics["hyperparameters"].items() if v is not None]
+    return ModelCard.from_template(
+        card_data,
+        template_path=str(TEMPLATE),
+        model_id=model_id,
+        summary=(
+            f"{'An image' if is_image else 'A text'} classification model ({metrics['name']}, {metrics['kind']}) "
+            f"trained on {description['source']}. "
+            f"Test {primary}: **{test[primary]:.4f}**"
+            + (
+                " (best of the run)."
+                if results["best_model"] == metrics["name"]
+                else f"; best of the run: {results['best_model']}."
+            )
+        ),  # fmt: skip
+        kind_text=kind_text,
+        architecture=metrics["architecture"],
+        parameters=f"{metrics['num_parameters']:,}",
+        trainable=f"{metrics['num_trainable_parameters']:,}",
+        base_model_text=metrics.get("base_model"),
+        task=task,
+        num_classes=len(labels),
+        label_list=", ".join(labels),
+        num_models=len(results["models"]),
+        dataset=description["source"],
+        sizes_text=", ".join(f"{sizes[split]:,} {split}" for split in ("train", "validation", "test")) + " examples",
+        balance_text=f"Largest/smallest training class: {description['imbalance_ratio']}.",
+        balance_rows=[
+            [label, *(str(balance[split][label]["count"]) for split in ("train", "validation", "test"))]
+            for label in labels
+        ],
+        data_notes=[f"{key}: {_note_text(value)}" for key, value in description["notes"].items()],
+        hyperparameters=hyperparameters,
+        epochs_trained=metrics["epochs_trained"],
+        train_runtime=_seconds(metrics["train_runtime_s"]),
+        throughput=f"{metrics['train_samples_per_second']:.1f} training examples/s",
+        training_device=metrics.get("training_device", "the training machine"),
+        primary_metric=primary,
+        primary_metric_reason=results["primary_metric_reason"],
+        test_size=test["num_examples"],
+        test_note="; no test split was given, so this is the validation split"
+        if results.get("test_is_validation")
+        else "",
+        test_metrics=[
+            (CARD_METRICS[k][1], f"{test[k]:.4f}") for k in [*SCALAR_METRICS, "f1_positive"] if test.get(k) is not None
+        ],
+        per_class_rows=[
+            [label, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"])]
+            for label, v in test["per_class"].items()
+        ],
+        comparison_intro=f"Test split; primary metric *, best per column in bold. This model: {metrics['name']}.",
+        comparison_header=header,
+        comparison_rows=rows,
+        overfitting_text=results["overfitting"][metrics["name"]]["text"],
+        latency=f"{metrics['inference_ms_per_sample']:.1f} ms" if metrics.get("inference_ms_per_sample") else "n/a",
+        usage_imports=usage_imports,
+        example_input=example_input,
+        trust_remote_code=bool(modeling_files),
+        modeling_files=", ".join(modeling_files),
+        intended_use=(
+            f"Classifying {'images' if is_image else 'texts'} like those of {description['source']} into "
+            f"{', '.join(labels)}, and comparing it with the other models trained in the same run. It has not been "
+            "evaluated on other data."
+        ),
+        limitations=_limitations(metrics, results, description),
+    )
