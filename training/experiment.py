@@ -152,7 +152,8 @@ def train_and_evaluate(
     ``encoded['train']`` that is evaluated (augmented images)."""
     model_dir = output_dir / run.name
     checkpoints = model_dir / CHECKPOINTS
-    args = dataclasses.replace(training_args, output_dir=str(checkpoints))
+    # push_to_hub off: Trainer would push every checkpoint to one repo; the run pushes each model at the end.
+    args = dataclasses.replace(training_args, output_dir=str(checkpoints), push_to_hub=False)
     if training_args.metric_for_best_model in (None, "loss", "eval_loss"):
         args = dataclasses.replace(args, metric_for_best_model=primary_metric, greater_is_better=True)
     callbacks = [EarlyStoppingCallback(early_stopping_patience)] if early_stopping_patience else []

@@ -17,6 +17,7 @@ from training.arguments import RunArguments, selected_models
 from training.describe import write_description
 from training.experiment import load_finished, use_all_cpu_cores
 from training.model_card import build_model_card
+from training.publish import check_push_access, publish_run, split_hub_model_id
 from training.results import (
     build_results,
     check_output_dir,
@@ -41,14 +42,16 @@ class Run:
     resume: bool
     overwrite: bool
     is_main: bool  # only the main process writes files
+    push: dict[str, Any] | None = None  # --push_to_hub: namespace, repo_prefix, token, private
     primary_metric: str = ""
     primary_metric_reason: str = ""
     summaries: list[dict[str, Any]] = field(default_factory=list)
 
 
 def start_run(task: str, lineup: list[str], run_args: RunArguments, training_args: TrainingArguments) -> Run:
-    """Set up logging and CPU threads, then check model names and the output directory: everything the
-    user may have got wrong fails here, before anything is written."""
+    """Set up logging and CPU threads, then check model names, the output directory and, with
+    ``--push_to_hub``, the Hub token: everything the user may have got wrong fails here, before
+    anything is written."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     transformers.utils.logging.set_verbosity(training_args.get_process_log_level())
     datasets.disable_progress_bars()
@@ -57,7 +60,15 @@ def start_run(task: str, lineup: list[str], run_args: RunArguments, training_arg
     output_dir = Path(training_args.output_dir)
     resume = wants_resume(training_args.resume_from_checkpoint)
     check_output_dir(output_dir, run_args.overwrite_output_dir, resume)
-    return Run(task, lineup, names, output_dir, resume, run_args.overwrite_output_dir, training_args.process_index == 0)
+    push = None
+    if training_args.push_to_hub:
+        # Token and namespace are checked now, not after an hour of training.
+        namespace, prefix = split_hub_model_id(training_args.hub_model_id)
+        namespace, token = check_push_access(namespace, training_args.hub_token)
+        private = bool(training_args.hub_private_repo)
+        push = {"namespace": namespace, "repo_prefix": prefix, "token": token, "private": private}
+    is_main = training_args.process_index == 0
+    return Run(task, lineup, names, output_dir, resume, run_args.overwrite_output_dir, is_main, push)
 
 
 def describe_run(run: Run, description: dict[str, Any], requested_metric: str) -> None:
@@ -98,4 +109,6 @@ def finish_run(run: Run, description: dict[str, Any]) -> None:
         card.save(model_dir / "README.md")
     write_results(results, run.output_dir)
     print(comparison_markdown(results))
+    if run.push:
+        publish_run(run.output_dir, models=[m["name"] for m in run.summaries], **run.push)
     logger.info("Best model on test %s: %s. Results in %s", run.primary_metric, results["best_model"], run.output_dir)
