@@ -139,3 +139,47 @@ def check_model_card(model_dir: Path, tmp_path: Path) -> None:
     snippet = re.search(r"```python\n(.*?)```", card.content, re.S).group(1)
     output = run_in_fresh_process(snippet, [], tmp_path)
     assert "'label'" in output and "'score'" in output
+
+
+# --- A Hub on loopback (tests/hub_server.py) for the publishing tests -------------------------------
+
+HUB_USER, HUB_ORG = "alice", "lab"
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    """A fresh Hub stand-in on loopback. ``hub.token`` writes to alice and the lab org; ``hub.bob_token``
+    to bob only; ``hub.read_token`` is alice's read-only token. Tokens are random, as real ones are,
+    so a search for one in uploaded bytes means something."""
+    import secrets
+
+    from tests.hub_server import FakeHub, User
+
+    token, bob_token, read_token = (f"hf_{secrets.token_urlsafe(26)}" for _ in range(3))
+    server = FakeHub(tmp_path_factory.mktemp("hub"), {
+        token: User(HUB_USER, orgs=[HUB_ORG]), bob_token: User("bob"), read_token: User(HUB_USER, role="read"),
+    })  # fmt: skip
+    server.start()
+    server.token, server.bob_token, server.read_token = token, bob_token, read_token
+    yield server
+    server.stop()
+
+
+def hub_env(hub, hf_home: Path, token: str | None = None) -> dict[str, str]:
+    """The environment of a process that talks to ``hub`` as if it were the Hub: the real clients,
+    pointed at it with HF_ENDPOINT, online, with its own HF cache and (optionally) HF_TOKEN."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HF_TOKEN", "HF_HUB_OFFLINE")}
+    env.update(HF_ENDPOINT=hub.endpoint, HF_HOME=str(hf_home), HF_HUB_DISABLE_TELEMETRY="1")
+    if token:
+        env["HF_TOKEN"] = token
+    return env
+
+
+def run_with_hub(command: list[str], env: dict[str, str], cwd: Path, expect: int = 0, timeout: int = 900):
+    """Run ``command`` with ``env`` (see ``hub_env``); fail unless it exits with ``expect``. Returns the
+    CompletedProcess, so tests can read stdout and stderr."""
+    import subprocess
+
+    result = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
+    assert result.returncode == expect, (result.returncode, result.stdout[-2000:], result.stderr[-4000:])
+    return result

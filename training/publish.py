@@ -22,6 +22,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script (python training/publish.py)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import httpx
 from huggingface_hub import CommitOperationAdd, HfApi, get_token
 from huggingface_hub.errors import HfHubHTTPError
 from transformers import HfArgumentParser
@@ -38,6 +39,9 @@ UPLOADED = (
     "learning_curves.png", "example.png",
 )  # fmt: skip
 REQUIRED = ("config.json", "metrics.json")
+
+# huggingface_hub's HTTP client logs every request at INFO; the scripts log at INFO for their own news.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @dataclass
@@ -123,7 +127,7 @@ def _writable_namespaces(api: HfApi, token: str) -> tuple[str, set[str]]:
     except HfHubHTTPError as error:
         raise UserError(f"the Hub rejected the token ({error}). Create a write token and pass it with --hub_token, "
                         "HF_TOKEN or `hf auth login`.") from None  # fmt: skip
-    except OSError as error:
+    except (httpx.HTTPError, OSError) as error:
         raise UserError(f"cannot reach the Hugging Face Hub at {api.endpoint}: {error}") from None
     role = identity.get("auth", {}).get("accessToken", {}).get("role")
     if role == "read":
@@ -174,7 +178,8 @@ def publish_run(
         namespace = namespace or "<your user name>"
     else:
         namespace, token = check_push_access(namespace, token)
-    uploads = plan_uploads(output_dir, run, namespace, repo_prefix or output_dir.resolve().name, license)
+    repo_prefix = repo_prefix or output_dir.resolve().name
+    uploads = plan_uploads(output_dir, run, namespace, repo_prefix, license)
     for upload in uploads:
         for path in upload.files:
             print(f"{upload.repo_id}: {path.name} ({path.stat().st_size:,} bytes)")
@@ -183,13 +188,23 @@ def publish_run(
         print("Dry run: nothing was uploaded.")
         return [u.repo_id for u in uploads]
     api = HfApi()
-    for upload in uploads:
-        api.create_repo(upload.repo_id, token=token, private=private, exist_ok=True)
-        operations = [CommitOperationAdd(path.name, str(path)) for path in upload.files]
-        operations.append(CommitOperationAdd("README.md", upload.card.encode("utf-8")))
-        info = api.create_commit(
-            upload.repo_id, operations, commit_message=f"Upload {upload.name} (classification-lab)", token=token
-        )
+    for done, upload in enumerate(uploads):
+        try:
+            api.create_repo(upload.repo_id, token=token, private=private, exist_ok=True)
+            operations = [CommitOperationAdd(path.name, str(path)) for path in upload.files]
+            operations.append(CommitOperationAdd("README.md", upload.card.encode("utf-8")))
+            info = api.create_commit(
+                upload.repo_id, operations, commit_message=f"Upload {upload.name} (classification-lab)", token=token
+            )
+        except (HfHubHTTPError, httpx.HTTPError, OSError) as error:
+            # Each repo is one commit, so a failure leaves it as it was; the local files were only read.
+            pushed = ", ".join(u.repo_id for u in uploads[:done]) or "none"
+            raise UserError(
+                f"pushing {upload.name} to {upload.repo_id} failed: {str(error).strip()}\nAlready pushed: {pushed}. "
+                f"The output directory is unchanged; retry with `python -m training.publish {output_dir} "
+                f"--namespace {namespace} --repo_prefix {repo_prefix}`"
+                " (files already on the Hub are not sent again)."
+            ) from None
         print(f"Pushed {upload.name} to {upload.repo_id} (commit {info.oid[:10]})")
     return [u.repo_id for u in uploads]
 

@@ -1,0 +1,229 @@
+"""Publishing, end to end, against the loopback Hub (tests/hub_server.py) with the real clients:
+a text run pushed by train_text.py --push_to_hub and an image run pushed afterwards with
+`python -m training.publish` are loaded by repo id in fresh processes with empty caches and predict
+exactly what the local checkpoints predict; a second push is a new revision; a push that fails
+halfway is retried; and the token is in no uploaded byte, log or output file."""
+
+import hashlib
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import (
+    HUB_ORG,
+    HUB_USER,
+    ROOT,
+    digit_folders,
+    hub_env,
+    run_with_hub,
+    write_csv,
+)
+
+pytestmark = pytest.mark.slow
+
+# Loads a pushed model by repo id and its local checkpoint, in a process that never imports this
+# project; prints both predictions (every class's score).
+COMPARE = r"""
+import json, sys
+from transformers import pipeline
+task, repo_id, local_dir, inputs = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+revision = sys.argv[5] if len(sys.argv) > 5 else None
+assert not any(name == "training" or name.startswith("training.") for name in sys.modules)
+hub = pipeline(task, model=repo_id, revision=revision, trust_remote_code=True, device="cpu")
+local = pipeline(task, model=local_dir, trust_remote_code=True, device="cpu")
+print(json.dumps({"hub": hub(inputs, top_k=None), "local": local(inputs, top_k=None)}))
+"""
+TEXTS = ["a superb concert number 2", "a dreadful hotel number 4", "an evening out"]
+BACKBONE = f"{HUB_ORG}/efficientnet-lite0"
+EXPECTED_FILES = {"config.json", "model.safetensors", "metrics.json", "confusion_matrix.png", "learning_curves.png",
+                  "README.md"}  # fmt: skip
+
+
+def predictions(hub, task: str, repo_id: str, local_dir: Path, inputs: list[str], hf_home: Path,
+                revision: str | None = None) -> dict:  # fmt: skip
+    command = [sys.executable, "-c", COMPARE, task, repo_id, str(local_dir), json.dumps(inputs)]
+    result = run_with_hub([*command, *([revision] if revision else [])], hub_env(hub, hf_home), cwd=hf_home.parent)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+
+
+def repo_files(hub, repo_id: str) -> set[str]:
+    return set(hub.repos[("model", repo_id)].commits[-1].files)
+
+
+@pytest.fixture(scope="module")
+def text_run(hub, tmp_path_factory) -> tuple[Path, str]:
+    """Two text models trained and pushed by the training script itself, token on the command line
+    (the most exposed place); returns the output dir and everything the run printed."""
+    tmp = tmp_path_factory.mktemp("text_push")
+    good = ["great", "lovely", "excellent", "wonderful", "superb", "fantastic"]
+    bad = ["awful", "terrible", "dreadful", "horrible", "poor", "bad"]
+    rows = [{"review": f"a {word} {thing} number {i}", "sentiment": label}
+            for i, (g, b) in enumerate(zip(good, bad, strict=True)) for thing in ["film", "meal", "hotel", "book"]
+            for word, label in ((g, "positive"), (b, "negative"))]  # fmt: skip
+    data = write_csv(tmp / "reviews.csv", rows)
+    output = tmp / "out"
+    args = [
+        "--train_file", str(data), "--text_column", "review", "--label_column", "sentiment",
+        "--models", "scratch-simple,scratch-complex", "--output_dir", str(output), "--num_train_epochs", "2",
+        "--max_seq_length", "16", "--vocab_size", "200", "--latency_samples", "2", "--seed", "3",
+        "--push_to_hub", "--hub_model_id", f"{HUB_USER}/reviews", "--hub_token", hub.token,
+    ]  # fmt: skip
+    command = [sys.executable, str(ROOT / "training" / "train_text.py"), *args]
+    result = run_with_hub(command, hub_env(hub, tmp / "hf_home"), cwd=tmp)
+    return output, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def image_run(hub, tmp_path_factory) -> tuple[Path, str]:
+    """A scratch CNN and a backbone fine-tuned from a Hub repo id (the path users with internet take:
+    the offline EfficientNet, uploaded to the loopback Hub first with `hf upload`), trained without
+    pushing, then pushed to the lab org with `python -m training.publish`, the token from HF_TOKEN."""
+    from training.efficientnet_lite import converted_checkpoint
+
+    tmp = tmp_path_factory.mktemp("image_push")
+    hf = str(Path(sys.executable).parent / "hf")
+    run_with_hub([hf, "upload", BACKBONE, str(converted_checkpoint()), "."],
+                 hub_env(hub, tmp / "hf_home", token=hub.token), cwd=tmp)  # fmt: skip
+    digit_folders(tmp / "train", per_class=16, size=40)
+    output = tmp / "digits"
+    args = [
+        "--train_dir", str(tmp / "train"), "--models", "scratch-simple,pretrained-frozen", "--output_dir",
+        str(output), "--num_train_epochs", "1", "--image_size", "32", "--latency_samples", "2", "--seed", "3",
+        "--model_name_or_path", BACKBONE,
+    ]  # fmt: skip
+    train = run_with_hub([sys.executable, str(ROOT / "training" / "train_image.py"), *args],
+                         hub_env(hub, tmp / "hf_home"), cwd=tmp)  # fmt: skip
+    before = tree_digest(output)
+    push = run_with_hub([sys.executable, "-m", "training.publish", str(output), "--namespace", HUB_ORG],
+                        hub_env(hub, tmp / "hf_home", token=hub.token), cwd=ROOT)  # fmt: skip
+    assert tree_digest(output) == before, "publishing must not touch the output directory"
+    return output, train.stdout + train.stderr + push.stdout + push.stderr
+
+
+def test_text_push_after_training_round_trips(hub, text_run, tmp_path):
+    output, log = text_run
+    for name in ("scratch-simple", "scratch-complex"):
+        repo_id = f"{HUB_USER}/reviews-{name}"
+        assert f"Pushed {name} to {repo_id}" in log
+        files = repo_files(hub, repo_id)
+        assert EXPECTED_FILES | {"tokenizer.json", "tokenizer_config.json"} <= files
+        assert any(re.fullmatch(r"modeling_\w+\.py", f) for f in files), files  # custom code travels along
+        assert not {f for f in files if f.endswith((".bin", ".pt", ".pkl", ".csv"))}, files  # no pickles, no data
+        got = predictions(hub, "text-classification", repo_id, output / name, TEXTS, tmp_path / f"cache-{name}")
+        assert got["hub"] == got["local"]
+
+
+def test_image_publish_round_trips_and_the_card_runs_as_written(hub, image_run, tmp_path):
+    output, log = image_run
+    image = str(output / "scratch-simple" / "example.png")
+    for name in ("scratch-simple", "pretrained-frozen"):
+        repo_id = f"{HUB_ORG}/digits-{name}"
+        assert f"Pushed {name} to {repo_id}" in log
+        files = repo_files(hub, repo_id)
+        assert EXPECTED_FILES | {"example.png"} <= files
+        if name == "scratch-simple":  # timm models keep their preprocessing in config.json (pretrained_cfg)
+            assert {"preprocessor_config.json", "modeling_image_cnn.py"} <= files
+        got = predictions(hub, "image-classification", repo_id, output / name, [image], tmp_path / f"cache-{name}")
+        assert got["hub"] == got["local"]
+    # The pushed card: metadata the Hub understands, and a usage snippet naming the repo that runs as written.
+    from huggingface_hub import ModelCard
+
+    card = ModelCard(hub.file(f"{HUB_ORG}/digits-scratch-simple", "README.md").decode())
+    assert card.data.pipeline_tag == "image-classification" and card.data.eval_results
+    snippet = re.search(r"```python\n(.*?)```", card.content, re.S).group(1)
+    assert f'model="{HUB_ORG}/digits-scratch-simple"' in snippet
+    result = run_with_hub([sys.executable, "-c", snippet], hub_env(hub, tmp_path / "snippet"), cwd=tmp_path)
+    assert "'label'" in result.stdout and "'score'" in result.stdout
+    base = ModelCard(hub.file(f"{HUB_ORG}/digits-pretrained-frozen", "README.md").decode())
+    assert base.data.base_model == BACKBONE
+
+
+def test_second_push_is_a_new_revision(hub, text_run, tmp_path):
+    """A changed model pushed again: a download with the old cache sees it, the old commit stays loadable."""
+    from safetensors.torch import load_file, save_file
+
+    output, _ = text_run
+    repo_id = f"{HUB_USER}/reviews-scratch-simple"
+    cache = tmp_path / "cache"
+    old = predictions(hub, "text-classification", repo_id, output / "scratch-simple", TEXTS, cache)
+    first_commit = hub.repos[("model", repo_id)].commits[-1].oid
+
+    changed = tmp_path / "changed" / "reviews"
+    shutil.copytree(output, changed)
+    weights = changed / "scratch-simple" / "model.safetensors"
+    tensors = load_file(weights)
+    bias = next(key for key in tensors if key.endswith("bias") and tensors[key].numel() == 2)
+    tensors[bias] = tensors[bias] + 5 * (tensors[bias].new_tensor([1.0, -1.0]))  # pushes every text to class 0
+    save_file(tensors, weights, metadata={"format": "pt"})
+    run_with_hub([sys.executable, "-m", "training.publish", str(changed), "--namespace", HUB_USER,
+                  "--models", "scratch-simple"], hub_env(hub, tmp_path / "hf_home", hub.token), cwd=ROOT)  # fmt: skip
+    assert len(hub.repos[("model", repo_id)].commits) == 2
+
+    new = predictions(hub, "text-classification", repo_id, changed / "scratch-simple", TEXTS, cache)
+    assert new["hub"] == new["local"] != old["local"]
+    pinned = predictions(hub, "text-classification", repo_id, output / "scratch-simple", TEXTS, cache, first_commit)
+    assert pinned["hub"] == old["local"]
+
+
+def test_dry_run_lists_every_file_and_sends_nothing(hub, image_run, tmp_path):
+    output, _ = image_run
+    requests = len(hub.requests)
+    result = run_with_hub([sys.executable, "-m", "training.publish", str(output), "--dry_run"],
+                          hub_env(hub, tmp_path / "hf_home"), cwd=ROOT)  # fmt: skip
+    listed = re.findall(r"^<your user name>/digits-scratch-simple: (\S+)", result.stdout, re.M)
+    assert set(listed) == repo_files(hub, f"{HUB_ORG}/digits-scratch-simple")
+    assert "Dry run: nothing was uploaded." in result.stdout and len(hub.requests) == requests
+
+
+def test_push_that_fails_halfway_leaves_outputs_untouched_and_can_be_retried(hub, image_run, tmp_path):
+    output, _ = image_run
+    before = tree_digest(output)
+    command = [sys.executable, "-m", "training.publish", str(output), "--repo_prefix", "retry"]
+    env = hub_env(hub, tmp_path / "hf_home", hub.token)
+    hub.fail_commits_to.add(f"{HUB_USER}/retry-pretrained-frozen")
+    result = run_with_hub(command, env, cwd=ROOT, expect=2)
+    assert "pushing pretrained-frozen to alice/retry-pretrained-frozen failed" in result.stderr
+    assert "Already pushed: alice/retry-scratch-simple" in result.stderr and "retry with" in result.stderr
+    assert "Traceback" not in result.stderr and tree_digest(output) == before
+    assert not hub.repos[("model", f"{HUB_USER}/retry-pretrained-frozen")].commits
+
+    hub.fail_commits_to.clear()
+    run_with_hub(command, env, cwd=ROOT)
+    assert len(hub.repos[("model", f"{HUB_USER}/retry-scratch-simple")].commits) == 1  # unchanged: not resent
+    assert len(hub.repos[("model", f"{HUB_USER}/retry-pretrained-frozen")].commits) == 1
+    assert tree_digest(output) == before
+
+
+def test_the_token_is_in_no_uploaded_byte_log_or_output_file(hub, text_run, image_run):
+    uploaded = hub.request_log.read_bytes()
+    assert b"model.safetensors" in uploaded and len(uploaded) > 100_000  # the log really holds the uploads
+    secrets = [hub.token.encode(), hub.bob_token.encode(), hub.read_token.encode()]
+    stored = [p.read_bytes() for p in (hub.root / "blobs").iterdir()]
+    outputs = [p.read_bytes() for run, _ in (text_run, image_run) for p in run.rglob("*") if p.is_file()]
+    logs = [text_run[1].encode(), image_run[1].encode()]
+    assert not hub.unrouted  # every request the clients made was one the server implements
+    for secret in secrets:
+        assert secret not in uploaded
+        assert not [blob for blob in stored if secret in blob]
+        assert not [data for data in outputs if secret in data]
+        assert not [log for log in logs if secret in log]
+
+
+def test_login_token_is_used_when_no_other_is_given(hub, text_run, tmp_path):
+    """`hf auth login` (here against the loopback Hub) stores the token where publish finds it."""
+    home = tmp_path / "hf_home"
+    hf = str(Path(sys.executable).parent / "hf")
+    run_with_hub([hf, "auth", "login", "--token", hub.token], hub_env(hub, home), cwd=tmp_path)
+    output, _ = text_run
+    result = run_with_hub([sys.executable, "-m", "training.publish", str(output), "--models", "scratch-simple",
+                           "--repo_prefix", "login"], hub_env(hub, home), cwd=ROOT)  # fmt: skip
+    assert "Pushed scratch-simple to alice/login-scratch-simple" in result.stdout
