@@ -13,6 +13,7 @@ patched. It implements the part of the Hub's HTTP API those clients use to push 
     GET  /api/{type}s/{repo}/tree/{rev}[/{path}]          files and folders (recursive=true for all)
     POST /api/{type}s/{repo}/paths-info/{rev}             the entries among the given paths
     HEAD/GET /[{type}s/]{repo}/resolve/{rev}/{path}       bytes, with X-Repo-Commit and ETag
+    GET  /api/agent-harnesses                             an empty registry (the `hf` CLI asks)
 
 Errors carry the ``X-Error-Code`` headers the clients turn into their own exceptions: a missing repo
 is ``RepoNotFound`` (401, as on the Hub, also for a private repo read without its owner's token), a
@@ -247,6 +248,8 @@ class _Handler(BaseHTTPRequestHandler):
             orgs = [{"name": org, "roleInOrg": "write"} for org in user.orgs]
             return 200, {}, {"type": "user", "name": user.name, "orgs": orgs,
                              "auth": {"type": "access_token", "accessToken": {"role": user.role}}}  # fmt: skip
+        if parts[:2] == ["api", "agent-harnesses"]:  # the clients' user-agent detection: no harnesses known
+            return 200, {}, {"standardEnvVars": [], "harnesses": {}}
         if parts[:3] == ["api", "repos", "create"] and method == "POST":
             return self._create_repo(json.loads(body), token)
         if parts[:2] == ["api", "validate-yaml"] and method == "POST":

@@ -219,11 +219,45 @@ def test_the_token_is_in_no_uploaded_byte_log_or_output_file(hub, text_run, imag
 
 
 def test_login_token_is_used_when_no_other_is_given(hub, text_run, tmp_path):
-    """`hf auth login` (here against the loopback Hub) stores the token where publish finds it."""
+    """`hf auth login` (here against the loopback Hub) stores the token where publish finds it; --private."""
     home = tmp_path / "hf_home"
     hf = str(Path(sys.executable).parent / "hf")
     run_with_hub([hf, "auth", "login", "--token", hub.token], hub_env(hub, home), cwd=tmp_path)
     output, _ = text_run
     result = run_with_hub([sys.executable, "-m", "training.publish", str(output), "--models", "scratch-simple",
-                           "--repo_prefix", "login"], hub_env(hub, home), cwd=ROOT)  # fmt: skip
+                           "--repo_prefix", "login", "--private"], hub_env(hub, home), cwd=ROOT)  # fmt: skip
     assert "Pushed scratch-simple to alice/login-scratch-simple" in result.stdout
+    assert hub.repos[("model", f"{HUB_USER}/login-scratch-simple")].private
+
+
+def readme_blocks(heading: str) -> tuple[list[str], str]:
+    """The shell commands (continuations joined, comments dropped) and the Python snippet of a README section."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+    shell = re.search(r"```bash\n(.*?)```", section, re.S).group(1).replace("\\\n", " ")
+    commands = [line.strip() for line in shell.splitlines() if line.strip() and not line.startswith("#")]
+    return commands, re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_readme_publish_commands_run_as_written(hub, tmp_path):
+    """Each command of the README's publishing section, as printed there (the token from HF_TOKEN
+    stands in for the interactive `hf auth login`), then its reuse snippet in a fresh process."""
+    commands, snippet = readme_blocks("## Publish to the Hugging Face Hub")
+    assert commands[0] == "hf auth login" and len(commands) == 4
+    (tmp_path / "training").symlink_to(ROOT / "training")  # the commands run from a checkout's root
+    env = hub_env(hub, tmp_path / "hf_home", token=hub.token)
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"  # accelerate, python: the test's venv
+    for command in commands[1:]:
+        run_with_hub(["bash", "-c", command], env, cwd=tmp_path)
+    for name in ("news-scratch-simple", "news-glove-lstm", "bbc-quick-glove-lstm"):
+        assert "model.safetensors" in repo_files(hub, f"{HUB_USER}/{name}")
+    assert ("model", f"{HUB_USER}/bbc-quick-scratch-simple") not in hub.repos  # --models glove-lstm only
+    result = run_with_hub([sys.executable, "-c", snippet], hub_env(hub, tmp_path / "fresh", hub.token), cwd=tmp_path)
+    text = "Shares in the carmaker fell 5% after the profit warning."
+    local = run_with_hub(
+        [sys.executable, "-c", "import sys; from transformers import pipeline; print(pipeline('text-classification',"
+         " model=sys.argv[1], trust_remote_code=True)(sys.argv[2], truncation=True))",
+         str(tmp_path / "outputs" / "news" / "glove-lstm"), text],
+        hub_env(hub, tmp_path / "fresh"), cwd=tmp_path,
+    )  # fmt: skip
+    assert result.stdout.strip().splitlines()[-1] == local.stdout.strip().splitlines()[-1]
