@@ -1,0 +1,257 @@
+"""The Classification lab Space: every trained model side by side, and the comparison.
+
+    python space/app.py                              # the models listed in space/models.yaml
+    python space/app.py --results outputs/text outputs/image
+    python space/app.py --config my_models.yaml --port 7861
+
+Deployed as a Hugging Face Space (``python -m training.deploy_space``) it runs unchanged: Spaces
+start ``python app.py`` and this file finds ``models.yaml`` and the bundled ``training`` package
+beside it. Each task gets four tabs: Try it, Compare, Dataset, Models.
+"""
+
+import argparse
+import logging
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+if not (HERE / "training").is_dir():  # in the repository: the library is one level up
+    sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import catalog  # noqa: E402
+import gradio as gr  # noqa: E402
+import pandas as pd  # noqa: E402
+from catalog import ModelEntry, Prediction, Section  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+# Two cores serve everyone: a few predictions at a time, the rest wait in the queue (not refused).
+CONCURRENCY_LIMIT = 2
+QUEUE_SIZE = 64
+
+
+def image_input(**kwargs: Any) -> gr.Image:
+    """gr.Image that hands a non-image upload to the app as ``catalog.UnreadableUpload`` (so the user
+    gets a message saying what is wrong) instead of failing inside Gradio's preprocessing. Wrapped on
+    the instance: a subclass would make Gradio write a .pyi stub beside this file."""
+    component = gr.Image(**kwargs)
+    preprocess = component.preprocess
+
+    def safe_preprocess(payload: Any) -> Any:
+        try:
+            return preprocess(payload)
+        except Exception as error:  # PIL's UnidentifiedImageError, truncated files, ...
+            # The reason without the server-side temporary path PIL quotes in it.
+            return catalog.UnreadableUpload(re.sub(r"\s*'[^']*'", "", str(error)).strip() or type(error).__name__)
+
+    component.preprocess = safe_preprocess
+    return component
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def _outputs(prediction: Prediction, models: list[ModelEntry]) -> list[Any]:
+    """Status, then a (label, latency) pair per available model, then the agreement line."""
+    values: list[Any] = [prediction.message]
+    for entry in models:
+        if entry.name in prediction.labels:
+            values += [prediction.labels[entry.name], f"{prediction.latency_ms[entry.name]:.1f} ms"]
+        else:
+            values += [None, prediction.errors.get(entry.name, "")]
+    return [*values, prediction.agreement]
+
+
+def _try_it(section: Section) -> None:
+    models = section.available
+    with gr.Row():
+        with gr.Column(scale=2):
+            if section.kind == "text":
+                source = gr.Textbox(
+                    label="Text",
+                    lines=5,
+                    placeholder="Type or paste a text to classify",
+                    elem_id=f"{section.kind}-input",
+                )
+            else:
+                source = image_input(
+                    label="Image",
+                    type="filepath",
+                    image_mode=None,
+                    height=320,
+                    sources=["upload", "webcam", "clipboard"],
+                    elem_id=f"{section.kind}-input",
+                )
+            run = gr.Button("Classify", variant="primary", elem_id=f"{section.kind}-classify")
+            status = gr.Markdown(elem_id=f"{section.kind}-status")
+            agreement = gr.Markdown(elem_id=f"{section.kind}-agreement")
+        with gr.Column(scale=3):
+            outputs: list[Any] = [status]
+            with gr.Row():
+                for entry in models:
+                    with gr.Column(min_width=220):
+                        label = gr.Label(
+                            label=entry.name,
+                            num_top_classes=catalog.TOP_K,
+                            elem_id=f"{section.kind}-label-{_slug(entry.name)}",
+                        )
+                        latency = gr.Markdown(elem_id=f"{section.kind}-latency-{_slug(entry.name)}")
+                        outputs += [label, latency]
+            outputs.append(agreement)
+            for entry in section.models:
+                if entry.classifier is None:
+                    gr.Markdown(f"**{entry.name}** is unavailable: {entry.error}")
+
+    predict = catalog.predict_text if section.kind == "text" else catalog.predict_image
+
+    def classify(value: Any) -> list[Any]:
+        return _outputs(predict(section, value), models)
+
+    run.click(classify, inputs=source, outputs=outputs, api_name=f"predict_{section.kind}")
+    if section.kind == "text":
+        source.submit(classify, inputs=source, outputs=outputs, api_name=False)
+    examples = catalog.text_examples(section) if section.kind == "text" else catalog.image_examples(section)
+    if examples and models:
+        gr.Examples(
+            examples=[[e] for e in examples],
+            inputs=source,
+            outputs=outputs,
+            fn=classify,
+            cache_examples=True,
+            cache_mode="lazy",
+            label="Examples from the dataset",
+        )
+    # One API endpoint per model (hidden buttons), so that latency can be measured model by model.
+    for i, entry in enumerate(models):
+        single = gr.Button(visible=False)
+
+        def one_model(value: Any, entry: ModelEntry = entry) -> dict[str, float] | None:
+            return predict(section, value, [entry]).labels.get(entry.name)
+
+        single.click(
+            one_model, inputs=source, outputs=outputs[1 + 2 * i], api_name=f"{section.kind}_{_slug(entry.name)}"
+        )
+
+
+def _compare(section: Section) -> None:
+    header, rows = catalog.comparison(section)
+    reason = f" {section.primary_metric_reason}" if section.primary_metric_reason else ""
+    gr.Markdown(f"Test split. Primary metric (*): **{section.primary_metric}**.{reason} Best value per column in bold.")
+    if section.description and section.description.get("notes", {}).get("test_is_validation") == "true":
+        gr.Markdown("No test split was given: the validation split doubles as the test split.")
+    gr.Dataframe(
+        pd.DataFrame(rows, columns=header),
+        datatype=["markdown"] * len(header),
+        interactive=False,
+        elem_id=f"{section.kind}-comparison",
+        label="Model comparison",
+    )
+    lines = catalog.overfitting(section)
+    if lines:
+        gr.Markdown(
+            "### Overfitting (train vs validation gap of the primary metric)\n\n"
+            + "\n".join(f"- {line}" for line in lines)
+        )
+    for figure, title in (
+        ("confusion_matrix.png", "Confusion matrices (test)"),
+        ("learning_curves.png", "Learning curves"),
+    ):
+        images = [(m.files[figure], m.name) for m in section.models if figure in m.files]
+        if images:
+            gr.Gallery(images, label=title, columns=min(len(images), 4), height="auto", object_fit="contain")
+
+
+def _dataset(section: Section) -> None:
+    description = section.description
+    if not description:
+        gr.Markdown(
+            "No dataset description: these models were not given as a run directory "
+            "(its `dataset.json`). Each model card (Models tab) describes its data."
+        )
+        return
+    sizes = ", ".join(f"{split} {n:,}" for split, n in description["num_examples"].items())
+    gr.Markdown(
+        f"**{description['source']}**: {description['num_classes']} classes; {sizes} examples. "
+        f"Largest/smallest training class: {description['imbalance_ratio']:.2f}."
+    )
+    balance = description["class_balance"]["train"]
+    gr.Dataframe(
+        pd.DataFrame(
+            [(name, v["count"], f"{v['share']:.1%}") for name, v in balance.items()],
+            columns=["class", "training examples", "share"],
+        ),
+        interactive=False,
+        label="Class balance (training split)",
+    )
+    for figure, title in (("class_balance.png", "Class balance per split"), ("examples.png", "Examples")):
+        if section.run_dir and (section.run_dir / figure).is_file():
+            gr.Image(str(section.run_dir / figure), label=title, interactive=False)
+    if section.kind == "text":
+        examples = description.get("examples", {})
+        gr.Markdown(
+            "### Examples\n\n"
+            + "\n".join(f"- **{label}**: {text}" for label, texts in examples.items() for text in texts)
+        )
+
+
+def _models(section: Section) -> None:
+    for entry in section.models:
+        with gr.Accordion(f"{entry.name} ({entry.source})", open=len(section.models) == 1):
+            if entry.error:
+                gr.Markdown(f"Unavailable: {entry.error}")
+            gr.Markdown(entry.card or "This model has no model card (README.md).")
+
+
+def build_app(sections: list[Section], title: str = "Classification lab") -> gr.Blocks:
+    """The whole app: for each task, the tabs Try it, Compare, Dataset and Models."""
+    with gr.Blocks(title=title) as demo:
+        gr.Markdown(f"# {title}\nEvery model trained on the same data, side by side: try them, then compare.")
+        if not sections:
+            gr.Markdown(
+                "No models configured: list run directories or Hub repo ids in `models.yaml`, or start "
+                "the app with `--results OUTPUT_DIR`."
+            )
+        for section in sections:
+            with gr.Tab(section.title) if len(sections) > 1 else gr.Column():
+                with gr.Tabs():
+                    for name, build in (
+                        ("Try it", _try_it),
+                        ("Compare", _compare),
+                        ("Dataset", _dataset),
+                        ("Models", _models),
+                    ):
+                        with gr.Tab(name, id=f"{section.kind}-{_slug(name)}"):
+                            build(section)
+    demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
+    return demo
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", type=Path, default=HERE / "models.yaml", help="models.yaml to read")
+    parser.add_argument("--results", type=Path, nargs="+", help="run output directories (instead of --config)")
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
+    parser.add_argument("--title", default="Classification lab")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    try:
+        sources = catalog.sources_from_runs(args.results) if args.results else catalog.read_config(args.config)
+    except catalog.ConfigError as error:
+        sys.exit(f"error: {error}")
+    demo = build_app(catalog.load_sections(sources), title=args.title)
+    demo.launch(server_name=args.host, server_port=args.port)
+
+
+if __name__ == "__main__":
+    main()

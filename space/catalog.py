@@ -1,0 +1,338 @@
+"""What the Space shows, without the UI: which models (from ``models.yaml`` or run directories), each
+loaded once through ``pipeline``, their metrics and cards, and the inference functions with the
+input checks. ``app.py`` lays it out with ``gr.Blocks``; tests call these functions directly.
+
+A source is a run directory (its ``results.json`` lists the models; ``dataset.json`` describes the
+data), a model directory, or a Hub repo id. Paths are relative to the config file.
+"""
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import PIL.Image
+import yaml
+
+from training.results import choose_primary_metric, comparison_rows, overfitting_note
+
+logger = logging.getLogger(__name__)
+
+TASKS = {"text": "text-classification", "image": "image-classification"}
+TOP_K = 5
+# Characters of text the models are given at most: every model reads far fewer tokens than this,
+# and tokenising a 100,000-character paste would cost more than the prediction itself.
+MAX_TEXT_CHARS = 5_000
+# Longest image side fed to the pipelines: every model resizes to at most a few hundred pixels, so a
+# 40-megapixel photo is downscaled first (resizing it in the image processor is slow).
+MAX_IMAGE_SIDE = 1024
+MODEL_FILES = ("metrics.json", "README.md", "confusion_matrix.png", "learning_curves.png", "example.png")
+
+
+@dataclass
+class ModelEntry:
+    """One model as the app shows it. ``error`` says why it is unavailable (then ``classifier`` is None)."""
+
+    name: str
+    source: str
+    classifier: Any = None
+    error: str | None = None
+    files: dict[str, str] = field(default_factory=dict)  # MODEL_FILES name -> local path, where found
+
+    @property
+    def metrics(self) -> dict[str, Any] | None:
+        path = self.files.get("metrics.json")
+        return json.loads(Path(path).read_text(encoding="utf-8")) if path else None
+
+    @property
+    def card(self) -> str | None:
+        path = self.files.get("README.md")
+        return _strip_front_matter(Path(path).read_text(encoding="utf-8")) if path else None
+
+
+@dataclass
+class Section:
+    """The models of one task, with the run's description and primary metric where known."""
+
+    task: str  # pipeline task
+    models: list[ModelEntry]
+    description: dict[str, Any] | None = None  # dataset.json of the first run
+    run_dir: Path | None = None
+    primary_metric: str = "accuracy"
+    primary_metric_reason: str = ""
+
+    @property
+    def kind(self) -> str:
+        return self.task.split("-")[0]
+
+    @property
+    def title(self) -> str:
+        source = (self.description or {}).get("source")
+        return f"{self.kind.capitalize()}: {source}" if source else self.kind.capitalize()
+
+    @property
+    def available(self) -> list[ModelEntry]:
+        return [m for m in self.models if m.classifier is not None]
+
+
+class ConfigError(ValueError):
+    """A models.yaml that cannot be used; the message says what to fix."""
+
+
+def _strip_front_matter(card: str) -> str:
+    if card.startswith("---\n"):
+        end = card.find("\n---\n", 4)
+        if end != -1:
+            return card[end + 5 :].lstrip()
+    return card
+
+
+def read_config(path: Path) -> dict[str, list[str]]:
+    """``models.yaml``: ``text:`` and/or ``image:``, each a list of run dirs, model dirs or Hub repo ids.
+    Relative paths are resolved against the file's folder."""
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(f"cannot read {path}: {error}") from None
+    unknown = [key for key in config if key not in TASKS]
+    if not isinstance(config, dict) or unknown:
+        raise ConfigError(f"{path}: expected the keys {', '.join(TASKS)} (lists of sources); found {unknown}.")
+    sources = {}
+    for kind in TASKS:
+        entries = config.get(kind) or []
+        if isinstance(entries, str):
+            entries = [entries]
+        sources[kind] = [_resolve(str(entry), path.parent) for entry in entries]
+    return sources
+
+
+def _resolve(source: str, base: Path) -> str:
+    path = Path(source).expanduser()
+    if not path.is_absolute() and (base / path).exists():
+        return str((base / path).resolve())
+    return source
+
+
+def sources_from_runs(run_dirs: list[Path]) -> dict[str, list[str]]:
+    """``--results DIR``: each run's task comes from its results.json."""
+    sources: dict[str, list[str]] = {kind: [] for kind in TASKS}
+    for run_dir in run_dirs:
+        results_path = Path(run_dir) / "results.json"
+        if not results_path.is_file():
+            raise ConfigError(f"{run_dir} has no results.json: give the --output_dir of a finished training run.")
+        task = json.loads(results_path.read_text(encoding="utf-8"))["task"]
+        sources[task.split("-")[0]].append(str(Path(run_dir).resolve()))
+    return sources
+
+
+def _hub_files(repo_id: str) -> dict[str, str]:
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError
+
+    files = {}
+    for name in MODEL_FILES:
+        try:
+            files[name] = hf_hub_download(repo_id, name)
+        except EntryNotFoundError:
+            pass  # a model pushed by another tool may have no metrics or figures: shown without them
+    return files
+
+
+def _entries(source: str, task: str) -> tuple[list[ModelEntry], Path | None]:
+    """The models a source names, not loaded yet, and the run directory when it is one."""
+    path = Path(source)
+    if (path / "results.json").is_file():
+        results = json.loads((path / "results.json").read_text(encoding="utf-8"))
+        if results["task"] != task:
+            raise ConfigError(f"{source} is a {results['task']} run, listed under {task.split('-')[0]}.")
+        return [ModelEntry(m["name"], str(path / m["name"])) for m in results["models"]], path
+    if path.is_dir() or source.startswith((".", "/", "~")):
+        return [ModelEntry(path.name, source)], None
+    return [ModelEntry(source.split("/")[-1], source)], None  # a Hub repo id
+
+
+def _load(entry: ModelEntry, task: str, loader: Callable[..., Any]) -> None:
+    path = Path(entry.source)
+    try:
+        if path.is_dir():
+            entry.files = {name: str(path / name) for name in MODEL_FILES if (path / name).is_file()}
+        elif entry.source.startswith((".", "/", "~")):
+            raise FileNotFoundError(f"{entry.source} does not exist")
+        else:
+            entry.files = _hub_files(entry.source)
+        entry.classifier = loader(task, model=entry.source, trust_remote_code=True, device="cpu")
+    except Exception as error:  # any failure: the app starts anyway and shows this model as unavailable
+        entry.error = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+        logger.warning("Model %s (%s) is unavailable: %s", entry.name, entry.source, entry.error)
+
+
+def load_sections(sources: dict[str, list[str]], loader: Callable[..., Any] | None = None) -> list[Section]:
+    """Load every model once (``loader`` defaults to ``transformers.pipeline``); one Section per task."""
+    if loader is None:
+        from transformers import pipeline as loader
+    sections = []
+    for kind, task_sources in sources.items():
+        if not task_sources:
+            continue
+        section = Section(TASKS[kind], [])
+        for source in task_sources:
+            entries, run_dir = _entries(source, TASKS[kind])
+            if run_dir is not None and section.run_dir is None:
+                section.run_dir = run_dir
+                section.description = json.loads((run_dir / "dataset.json").read_text(encoding="utf-8"))
+                results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+                section.primary_metric = results["primary_metric"]
+                section.primary_metric_reason = results["primary_metric_reason"]
+            section.models.extend(entries)
+        names = [m.name for m in section.models]
+        for entry in section.models:
+            if names.count(entry.name) > 1:  # two runs with the same model names: tell them apart
+                entry.name = f"{entry.name} ({Path(entry.source).parent.name or entry.source})"
+            _load(entry, section.task, loader)
+        if section.run_dir is None:
+            _choose_primary_metric(section)
+        sections.append(section)
+    return sections
+
+
+def _choose_primary_metric(section: Section) -> None:
+    """Without a run's results.json, apply the training scripts' rule to the training class counts
+    recorded in the first model's metrics."""
+    metrics = next((m.metrics for m in section.models if m.metrics), None)
+    if metrics:
+        counts = [c["support"] for c in metrics["train"]["per_class"].values()]
+        section.primary_metric, section.primary_metric_reason = choose_primary_metric(counts)
+
+
+# --- Inference -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Prediction:
+    """Every model's answer to one input, as the Try-it tab shows it."""
+
+    message: str  # what the user should know (empty input, truncation, ...); empty when all is well
+    labels: dict[str, dict[str, float]]  # model name -> {class: probability}, top classes
+    latency_ms: dict[str, float]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def agreement(self) -> str:
+        tops = {name: max(scores, key=scores.get) for name, scores in self.labels.items()}
+        if len(tops) < 2:
+            return ""
+        if len(set(tops.values())) == 1:
+            return f"All {len(tops)} models agree: **{next(iter(tops.values()))}**."
+        classes = list(dict.fromkeys(tops.values()))  # in model order, so the sentence is stable
+        votes = sorted(classes, key=lambda c: -list(tops.values()).count(c))
+        return "The models disagree: " + "; ".join(
+            f"**{c}** ({', '.join(n for n, t in tops.items() if t == c)})" for c in votes
+        ) + "."  # fmt: skip
+
+
+def _run(models: list[ModelEntry], value: Any, message: str, **kwargs: Any) -> Prediction:
+    prediction = Prediction(message, {}, {})
+    for entry in models:
+        start = time.perf_counter()
+        try:
+            scores = entry.classifier(value, top_k=TOP_K, **kwargs)
+        except Exception as error:  # one model failing must not hide the others' answers
+            prediction.errors[entry.name] = f"{type(error).__name__}: {error}"
+            continue
+        prediction.latency_ms[entry.name] = (time.perf_counter() - start) * 1000
+        prediction.labels[entry.name] = {s["label"]: float(s["score"]) for s in scores}
+    return prediction
+
+
+def predict_text(section: Section, text: str | None, models: list[ModelEntry] | None = None) -> Prediction:
+    """The top classes of every available model (or of ``models``) for ``text``; empty text gets a
+    message, not a prediction."""
+    if text is None or not text.strip():
+        return Prediction("Type or paste some text first.", {}, {})
+    message = ""
+    if len(text) > MAX_TEXT_CHARS:
+        message = (f"The text has {len(text):,} characters; the models read the first {MAX_TEXT_CHARS:,} at most "
+                   "(and each model only as many tokens as it was trained on).")  # fmt: skip
+        text = text[:MAX_TEXT_CHARS]
+    return _run(section.available if models is None else models, text, message, truncation=True)
+
+
+def open_image(path_or_image: Any) -> tuple[PIL.Image.Image | None, str]:
+    """An upload as an RGB image of at most MAX_IMAGE_SIDE pixels a side, or (None, why not)."""
+    if path_or_image is None:
+        return None, "Upload an image (or take one with the webcam) first."
+    if isinstance(path_or_image, UnreadableUpload):
+        return None, f"That file is not an image we can read ({path_or_image.reason}). Upload a JPEG, PNG or WebP."
+    try:
+        image = path_or_image if isinstance(path_or_image, PIL.Image.Image) else PIL.Image.open(path_or_image)
+        original = image.size
+        image.draft("RGB", (MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))  # JPEG: decode at a reduced size, much faster
+        image.load()
+    except PIL.Image.DecompressionBombError:
+        return None, "That image is too large to open safely (over 178 million pixels). Upload a smaller one."
+    except (OSError, ValueError, SyntaxError) as error:
+        return None, f"That file is not an image we can read ({error}). Upload a JPEG, PNG or WebP."
+    notes = []
+    if max(original) > MAX_IMAGE_SIDE:
+        notes.append(f"The image ({original[0]}x{original[1]}) was downscaled to {MAX_IMAGE_SIDE} px first.")
+        image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
+    if image.mode != "RGB":
+        # As pipeline("image-classification") and training do: a plain conversion (alpha dropped).
+        notes.append(f"The {image.mode} image was converted to RGB.")
+        image = image.convert("RGB")
+    return image, " ".join(notes)
+
+
+@dataclass
+class UnreadableUpload:
+    """What the image input hands over when the upload is not an image (see app.ImageInput)."""
+
+    reason: str
+
+
+def predict_image(section: Section, upload: Any, models: list[ModelEntry] | None = None) -> Prediction:
+    """The top classes of every available model (or of ``models``) for an uploaded image (a path, a
+    PIL image or an UnreadableUpload)."""
+    image, message = open_image(upload)
+    if image is None:
+        return Prediction(message, {}, {})
+    return _run(section.available if models is None else models, image, message)
+
+
+# --- Tables ----------------------------------------------------------------------------------------
+
+
+def comparison(section: Section) -> tuple[list[str], list[list[str]]]:
+    """The comparison table of the models with metrics: training's own ``comparison_rows``."""
+    models = [m for m in (entry.metrics for entry in section.models) if m]
+    if not models:
+        return ["model"], []
+    return comparison_rows(models, section.primary_metric)
+
+
+def overfitting(section: Section) -> list[str]:
+    """One line per model: the train/validation/test values of the primary metric and the verdict."""
+    lines = []
+    for entry in section.models:
+        metrics = entry.metrics
+        if metrics and section.primary_metric in metrics.get("train", {}):
+            lines.append(f"**{entry.name}**: {overfitting_note(metrics, section.primary_metric)['text']}")
+    return lines
+
+
+def text_examples(section: Section, per_class: int = 2) -> list[str]:
+    """A few training texts per class, from dataset.json."""
+    examples = (section.description or {}).get("examples", {})
+    return [text for texts in examples.values() for text in texts[:per_class]]
+
+
+def image_examples(section: Section, per_class: int = 1, limit: int = 8) -> list[str]:
+    """Example image files: from dataset.json where they are files, else each model's example.png."""
+    examples = (section.description or {}).get("examples", {})
+    paths = [p for refs in examples.values() for p in refs[:per_class] if Path(str(p)).is_file()]
+    if not paths:
+        paths = list(dict.fromkeys(m.files["example.png"] for m in section.models if "example.png" in m.files))
+    return paths[:limit]

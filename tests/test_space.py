@@ -1,0 +1,175 @@
+"""The Space's logic without a browser: configuration, loading (with unavailable models), the input
+checks and messages, the tables, and the Blocks app with its API endpoints. Models are stand-ins here
+(a callable with the pipeline's signature); the real checkpoints are in test_space_integration.py."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "space"))
+
+import catalog  # noqa: E402
+
+
+class FakeClassifier:
+    """pipeline(...)-like: remembers what it was given, answers with fixed scores."""
+
+    def __init__(self, scores: dict[str, float]):
+        self.scores, self.inputs = scores, []
+
+    def __call__(self, value, top_k=None, **kwargs):
+        self.inputs.append(value)
+        ranked = sorted(self.scores.items(), key=lambda item: -item[1])[:top_k]
+        return [{"label": label, "score": score} for label, score in ranked]
+
+
+def fake_metrics(name: str, accuracy: float, train_support: tuple[int, int] = (50, 50)) -> dict:
+    split = {"accuracy": accuracy, "precision_macro": accuracy, "recall_macro": accuracy, "f1_macro": accuracy - 0.01,
+             "per_class": {"neg": {"support": train_support[0]}, "pos": {"support": train_support[1]}}}  # fmt: skip
+    return {"name": name, "kind": "scratch", "num_parameters": 1000, "train_runtime_s": 2.0,
+            "inference_ms_per_sample": 1.5, "train": {**split, "accuracy": 0.99, "f1_macro": 0.99},
+            "validation": split, "test": split}  # fmt: skip
+
+
+@pytest.fixture
+def run_dir(tmp_path) -> Path:
+    """A finished text run's files (no weights: the loader is a stand-in)."""
+    run = tmp_path / "run"
+    models = [fake_metrics("small", 0.80), fake_metrics("big", 0.90)]
+    for metrics in models:
+        (run / metrics["name"]).mkdir(parents=True)
+        (run / metrics["name"] / "metrics.json").write_text(json.dumps(metrics))
+        (run / metrics["name"] / "README.md").write_text("---\nlicense: mit\n---\n# Card of " + metrics["name"])
+    results = {"task": "text-classification", "primary_metric": "accuracy", "models": models,
+               "primary_metric_reason": "The classes are balanced."}  # fmt: skip
+    (run / "results.json").write_text(json.dumps(results))
+    description = {"source": "reviews.csv", "num_classes": 2, "num_examples": {"train": 100, "test": 20},
+                   "imbalance_ratio": 1.0, "notes": {},
+                   "class_balance": {"train": {"neg": {"count": 50, "share": 0.5}, "pos": {"count": 50, "share": 0.5}}},
+                   "examples": {"neg": ["a bad film", "a poor meal"], "pos": ["a great film"]}}  # fmt: skip
+    (run / "dataset.json").write_text(json.dumps(description))
+    return run
+
+
+def loader_for(classifiers: dict[str, FakeClassifier]):
+    def load(task, model, **kwargs):
+        name = Path(model).name
+        if name not in classifiers:
+            raise OSError(f"{model} is not a local folder and is not a valid model identifier")
+        return classifiers[name]
+
+    return load
+
+
+def test_config_paths_are_relative_to_the_file_and_mistakes_are_named(tmp_path, run_dir):
+    config = tmp_path / "models.yaml"
+    config.write_text("text:\n  - run\n  - alice/news-glove-lstm\nimage: []\n")
+    assert catalog.read_config(config) == {"text": [str(run_dir.resolve()), "alice/news-glove-lstm"], "image": []}
+    config.write_text("texts:\n  - run\n")
+    with pytest.raises(catalog.ConfigError, match="expected the keys text, image"):
+        catalog.read_config(config)
+    with pytest.raises(catalog.ConfigError, match="cannot read"):
+        catalog.read_config(tmp_path / "missing.yaml")
+    with pytest.raises(catalog.ConfigError, match="has no results.json"):
+        catalog.sources_from_runs([tmp_path])
+    assert catalog.sources_from_runs([run_dir]) == {"text": [str(run_dir.resolve())], "image": []}
+
+
+def test_models_that_fail_to_load_are_unavailable_with_the_reason(run_dir, tmp_path):
+    classifiers = {"small": FakeClassifier({"neg": 0.7, "pos": 0.3}), "big": FakeClassifier({"neg": 0.6, "pos": 0.4})}
+    sources = {"text": [str(run_dir), str(tmp_path / "gone"), "alice/no-such-model"], "image": []}
+    (section,) = catalog.load_sections(sources, loader=loader_for(classifiers))
+    assert [m.name for m in section.models] == ["small", "big", "gone", "no-such-model"]
+    assert [m.name for m in section.available] == ["small", "big"]
+    gone, missing = section.models[2:]
+    assert gone.error.startswith("FileNotFoundError") and "gone does not exist" in gone.error
+    assert "not a valid model identifier" in missing.error
+    assert section.primary_metric == "accuracy" and section.title == "Text: reviews.csv"
+    assert section.models[0].card == "# Card of small"  # the YAML front matter is not shown
+
+
+def test_primary_metric_without_a_run_follows_the_training_rule(tmp_path):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "metrics.json").write_text(json.dumps(fake_metrics("model", 0.8, train_support=(90, 10))))
+    (section,) = catalog.load_sections({"text": [str(model)], "image": []}, loader=lambda *a, **k: FakeClassifier({}))
+    assert section.primary_metric == "f1_macro" and "imbalanced" in section.primary_metric_reason
+
+
+@pytest.fixture
+def section(run_dir):
+    classifiers = {"small": FakeClassifier({"neg": 0.7, "pos": 0.3}), "big": FakeClassifier({"pos": 0.8, "neg": 0.2})}
+    (section,) = catalog.load_sections({"text": [str(run_dir)], "image": []}, loader=loader_for(classifiers))
+    return section
+
+
+def test_text_input_checks(section):
+    for empty in (None, "", "   \n\t "):
+        prediction = catalog.predict_text(section, empty)
+        assert prediction.message == "Type or paste some text first." and not prediction.labels
+    prediction = catalog.predict_text(section, "x" * 100_000)
+    assert "100,000 characters" in prediction.message and "first 5,000" in prediction.message
+    assert all(len(text) == catalog.MAX_TEXT_CHARS for text in section.models[0].classifier.inputs)
+    assert prediction.labels["small"] == {"neg": 0.7, "pos": 0.3} and set(prediction.latency_ms) == {"small", "big"}
+    assert prediction.agreement == "The models disagree: **neg** (small); **pos** (big)."
+    assert catalog.predict_text(section, "fine", models=section.models[:1]).agreement == ""
+
+
+def test_image_input_checks(section, tmp_path):
+    section.task = "image-classification"
+    text_file = tmp_path / "notes.png"
+    text_file.write_text("not an image")
+    truncated = tmp_path / "cut.png"
+    Image.new("RGB", (64, 64), "red").save(truncated)
+    truncated.write_bytes(truncated.read_bytes()[:60])
+    cases = [
+        (None, "Upload an image"),
+        (catalog.UnreadableUpload("cannot identify image file"), "not an image we can read (cannot identify"),
+        (str(text_file), "not an image we can read"),
+        (str(truncated), "not an image we can read"),
+    ]
+    for upload, message in cases:
+        prediction = catalog.predict_image(section, upload)
+        assert message in prediction.message and not prediction.labels
+    classifier = section.models[0].classifier
+    for mode, note in (("RGBA", "RGBA image was converted to RGB"), ("L", "L image was converted to RGB")):
+        path = tmp_path / f"{mode}.png"
+        Image.fromarray(np.zeros((30, 40, 4 if mode == "RGBA" else 1), np.uint8).squeeze(), mode).save(path)
+        prediction = catalog.predict_image(section, str(path))
+        assert note in prediction.message and classifier.inputs[-1].mode == "RGB" and prediction.labels
+    huge = tmp_path / "huge.jpg"
+    Image.new("RGB", (4000, 3000), "white").save(huge)
+    prediction = catalog.predict_image(section, str(huge))
+    assert "(4000x3000) was downscaled to 1024 px" in prediction.message
+    assert max(classifier.inputs[-1].size) <= catalog.MAX_IMAGE_SIDE
+
+
+def test_comparison_table_and_overfitting(section):
+    header, rows = catalog.comparison(section)
+    assert header[:3] == ["model", "kind", "accuracy *"] and [r[0] for r in rows] == ["small", "big"]
+    assert rows[1][2] == "**0.9000**" and rows[0][2] == "0.8000"  # best per column in bold
+    lines = catalog.overfitting(section)
+    assert lines[0].startswith("**small**: accuracy: train 0.990, validation 0.800") and "strong overfitting" in lines[0]
+    assert catalog.text_examples(section) == ["a bad film", "a poor meal", "a great film"]
+
+
+def test_app_builds_with_one_endpoint_per_model(section, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADIO_EXAMPLES_CACHE", str(tmp_path / "examples"))
+    import app
+
+    broken = catalog.ModelEntry("broken", "alice/broken", error="OSError: no such repo")
+    section.models.append(broken)
+    demo = app.build_app([section])
+    api_names = {dep.get("api_name") for dep in demo.config["dependencies"]}
+    assert {"predict_text", "text_small", "text_big"} <= api_names and "text_broken" not in api_names
+    assert (demo._queue.max_size, demo._queue.default_concurrency_limit) == (app.QUEUE_SIZE, app.CONCURRENCY_LIMIT)
+    labels = [c for c in demo.config["components"] if c["type"] == "label"]
+    assert sorted(c["props"]["label"] for c in labels) == ["big", "small"]
+    markdown = " ".join(str(c["props"].get("value")) for c in demo.config["components"] if c["type"] == "markdown")
+    assert "**broken** is unavailable: OSError: no such repo" in markdown
