@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE ?= 1
+# Browser tests (tests/browser.py) use this Chromium; `make browser` installs Debian's if missing.
+CHROMIUM_PATH ?= /usr/bin/chromium
 
-.PHONY: setup text image test lint bench-text bench-image
+.PHONY: setup text image test lint bench-text bench-image browser
 
 $(BIN)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +35,23 @@ bench-text: setup
 
 bench-image: setup
 	$(BIN)/python bench/bench_image.py
+
+# Headless Chromium for the browser tests: Debian's package (Playwright's own download is not
+# reachable offline). Quick no-op when present; needs root (CI runs it in .ci/run).
+browser:
+	@if [ -x "$(CHROMIUM_PATH)" ]; then \
+		echo "browser: $$($(CHROMIUM_PATH) --version 2>/dev/null || echo chromium) at $(CHROMIUM_PATH)"; \
+	elif [ "$(CHROMIUM_PATH)" != /usr/bin/chromium ]; then \
+		echo "browser: CHROMIUM_PATH=$(CHROMIUM_PATH) does not exist; unset it to install Debian's chromium" >&2; exit 1; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "browser: no apt-get here; install Chromium yourself and set CHROMIUM_PATH to its binary" >&2; exit 1; \
+	elif [ "$$(id -u)" -ne 0 ]; then \
+		echo "browser: installing Debian's chromium needs root: run 'sudo make browser'" >&2; \
+		echo "         (or: sudo apt-get install -y --no-install-recommends chromium)" >&2; exit 1; \
+	else \
+		echo "browser: installing Debian's chromium (apt-get, about 30 s)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && \
+		apt-get install -y -qq --no-install-recommends chromium && \
+		echo "browser: $$($(CHROMIUM_PATH) --version 2>/dev/null) at $(CHROMIUM_PATH)"; \
+	fi
