@@ -33,6 +33,11 @@ def write_csv(path: Path, rows: list[dict], fieldnames: list[str] | None = None)
 @pytest.fixture
 def sentiment_rows() -> list[dict]:
     """60 short, clearly labelled texts in two classes (distinct, so deduplication keeps them all)."""
+    return sentiment_data()
+
+
+def sentiment_data() -> list[dict]:
+    """The rows of ``sentiment_rows``, for module-scoped fixtures."""
     good = ["great", "lovely", "excellent", "wonderful", "superb", "fantastic"]
     bad = ["awful", "terrible", "dreadful", "horrible", "poor", "bad"]
     things = ["film", "meal", "hotel", "book", "concert"]

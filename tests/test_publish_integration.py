@@ -20,6 +20,7 @@ from tests.conftest import (
     digit_folders,
     hub_env,
     run_with_hub,
+    sentiment_data,
     write_csv,
 )
 
@@ -64,12 +65,7 @@ def text_run(hub, tmp_path_factory) -> tuple[Path, str]:
     """Two text models trained and pushed by the training script itself, token on the command line
     (the most exposed place); returns the output dir and everything the run printed."""
     tmp = tmp_path_factory.mktemp("text_push")
-    good = ["great", "lovely", "excellent", "wonderful", "superb", "fantastic"]
-    bad = ["awful", "terrible", "dreadful", "horrible", "poor", "bad"]
-    rows = [{"review": f"a {word} {thing} number {i}", "sentiment": label}
-            for i, (g, b) in enumerate(zip(good, bad, strict=True)) for thing in ["film", "meal", "hotel", "book"]
-            for word, label in ((g, "positive"), (b, "negative"))]  # fmt: skip
-    data = write_csv(tmp / "reviews.csv", rows)
+    data = write_csv(tmp / "reviews.csv", sentiment_data())
     output = tmp / "out"
     args = [
         "--train_file", str(data), "--text_column", "review", "--label_column", "sentiment",

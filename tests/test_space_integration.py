@@ -1,0 +1,259 @@
+"""The Space with real checkpoints: a text run (scratch + GloVe) and an image run (scratch CNN +
+pretrained backbone) served on loopback and used through the API (gradio_client), by 20 concurrent
+clients, and in headless Chromium; then deployed to the loopback Hub (tests/hub_server.py) and run
+from the downloaded Space repo, as Spaces run it, loading published models by repo id."""
+
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.browser import browser_page, free_port, requires_browser, screenshot, serve_app
+from tests.conftest import HUB_USER, ROOT, digit_folders, hub_env, run_script, run_with_hub, sentiment_data, write_csv
+
+pytestmark = pytest.mark.slow
+sys.path.insert(0, str(ROOT / "space"))
+
+TEXT = "a wonderful concert number 3"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    tmp = tmp_path_factory.mktemp("space_runs")
+    data = write_csv(tmp / "reviews.csv", sentiment_data())
+    run_script(
+        "train_text.py",
+        [
+            "--train_file",
+            str(data),
+            "--text_column",
+            "review",
+            "--label_column",
+            "sentiment",
+            "--models",
+            "scratch-simple,glove-lstm",
+            "--output_dir",
+            str(tmp / "reviews"),
+            "--num_train_epochs",
+            "2",
+            "--max_seq_length",
+            "16",
+            "--vocab_size",
+            "200",
+            "--glove_vocab_size",
+            "2000",
+            "--latency_samples",
+            "2",
+            "--seed",
+            "3",
+        ],
+        cwd=tmp,
+    )
+    digit_folders(tmp / "train", per_class=16, size=40)
+    run_script(
+        "train_image.py",
+        [
+            "--train_dir",
+            str(tmp / "train"),
+            "--models",
+            "scratch-simple,pretrained-frozen",
+            "--output_dir",
+            str(tmp / "digits"),
+            "--num_train_epochs",
+            "1",
+            "--image_size",
+            "32",
+            "--latency_samples",
+            "2",
+            "--seed",
+            "3",
+        ],
+        cwd=tmp,
+    )
+    return {"text": tmp / "reviews", "image": tmp / "digits"}
+
+
+@pytest.fixture(scope="module")
+def served(runs, tmp_path_factory):
+    import app
+    import catalog
+
+    sections = catalog.load_sections(catalog.sources_from_runs([runs["text"], runs["image"]]))
+    assert all(m.classifier is not None for s in sections for m in s.models), [
+        m.error for s in sections for m in s.models
+    ]
+    with serve_app(app.build_app(sections)) as url:
+        yield url
+
+
+def labels(result: tuple) -> list[dict]:
+    """The per-model Label values of a predict_* result (status, then label/latency pairs, agreement)."""
+    return [value for value in result[1:-1:2]]
+
+
+def test_api_gives_every_models_answer_and_clear_messages(served, runs, tmp_path):
+    from gradio_client import Client, handle_file
+
+    client = Client(served, verbose=False)
+    result = client.predict(TEXT, api_name="/predict_text")
+    assert result[0] == "" and len(labels(result)) == 2
+    assert all(label["label"] in ("positive", "negative") for label in labels(result))
+    assert all(latency.endswith(" ms") for latency in result[2:-1:2]) and "agree" in result[-1]
+    assert client.predict("  ", api_name="/predict_text")[0] == "Type or paste some text first."
+    assert "100,000 characters" in client.predict("good " * 20_000, api_name="/predict_text")[0]
+    single = client.predict(TEXT, api_name="/text_glove_lstm")
+    assert single["label"] == labels(result)[1]["label"]
+
+    image = runs["image"] / "scratch-simple" / "example.png"
+    result = client.predict(handle_file(str(image)), api_name="/predict_image")
+    assert len(labels(result)) == 2 and all(label["label"].startswith("digit_") for label in labels(result))
+    not_image = tmp_path / "photo.png"
+    not_image.write_text("this is text, not a picture")
+    message = client.predict(handle_file(str(not_image)), api_name="/predict_image")[0]
+    assert message.startswith("That file is not an image we can read") and "/tmp" not in message
+
+
+def test_twenty_concurrent_requests_all_succeed(served):
+    from gradio_client import Client
+
+    client = Client(served, verbose=False)
+    texts = [f"{TEXT} {i}" for i in range(20)]
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(lambda t: client.predict(t, api_name="/predict_text"), texts))
+    assert len(results) == 20 and all(len(labels(r)) == 2 and r[0] == "" for r in results)
+
+
+@requires_browser
+def test_in_the_browser(served, runs):
+    """Type a text and see every model's answer, upload an image and see every model's answer, open
+    Compare and see one row per model. Screenshots in test-artifacts/ (space-*.png)."""
+    from playwright.sync_api import expect
+
+    with browser_page(name="space") as page:
+        page.goto(served)
+        page.locator("#text-input textarea").fill(TEXT)
+        page.locator("#text-classify").click()
+        for model in ("scratch_simple", "glove_lstm"):
+            top = page.locator(f"#text-label-{model} [data-testid=label-output-value]")
+            expect(top).to_have_text(re.compile("positive|negative"))
+        expect(page.locator("#text-agreement")).to_contain_text("models")
+        screenshot(page, "space-text")
+
+        page.get_by_role("tab", name=re.compile("^Image")).click()
+        page.locator("#image-input input[type=file]").set_input_files(
+            str(runs["image"] / "scratch-simple" / "example.png")
+        )
+        page.locator("#image-classify").click()
+        for model in ("scratch_simple", "pretrained_frozen"):
+            expect(page.locator(f"#image-label-{model} [data-testid=label-output-value]")).to_contain_text("digit_")
+        screenshot(page, "space-image")
+
+        page.locator('button[role=tab][data-tab-id="image-compare"]:visible').click()
+        # One row per model (plus the header row), each model named.
+        table = page.locator("#image-comparison [role=grid]")
+        expect(table).to_have_attribute("aria-rowcount", "3")
+        expect(table).to_contain_text("scratch-simple")
+        expect(table).to_contain_text("pretrained-frozen")
+        screenshot(page, "space-compare")
+
+
+def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the app exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(1)
+    raise AssertionError(f"the app did not answer within {timeout} s:\n{log.read_text()[-4000:]}")
+
+
+def test_deployed_space_runs_from_the_hub(hub, runs, tmp_path):
+    """Publish the text models, deploy a Space showing them (by repo id) and the image run (bundled),
+    then download the Space repo and start its app.py in a process that has never seen this project."""
+    from gradio_client import Client
+
+    env = hub_env(hub, tmp_path / "hf_home", hub.token)
+    run_with_hub([sys.executable, "-m", "training.publish", str(runs["text"]), "--repo_prefix", "space"], env, ROOT)
+    config = tmp_path / "models.yaml"
+    config.write_text(
+        f"text:\n  - {HUB_USER}/space-scratch-simple\n  - {HUB_USER}/space-glove-lstm\nimage:\n  - {runs['image']}\n"
+    )
+    deploy = [sys.executable, "-m", "training.deploy_space", "--space_id", "lab-demo", "--config", str(config)]
+
+    writes = len(hub.writes())
+    dry = run_with_hub([*deploy, "--dry_run"], env, ROOT)
+    assert "Dry run: nothing was uploaded." in dry.stdout and len(hub.writes()) == writes
+    run_with_hub(deploy, env, ROOT)
+    space = hub.repos[("space", f"{HUB_USER}/lab-demo")]
+    files = set(space.commits[-1].files)
+    assert {
+        "app.py",
+        "catalog.py",
+        "requirements.txt",
+        "README.md",
+        "models.yaml",
+        "training/results.py",
+        "runs/digits/results.json",
+        "runs/digits/pretrained-frozen/model.safetensors",
+    } <= files
+    assert space.sdk == "gradio" and not [f for f in files if f.endswith(".csv")]
+    from huggingface_hub import SpaceCard
+
+    card = SpaceCard(hub.file(f"{HUB_USER}/lab-demo", "README.md", repo_type="space").decode())
+    assert card.data.sdk == "gradio" and card.data.app_file == "app.py" and card.data.python_version == "3.11"
+    assert card.data.models == [f"{HUB_USER}/space-scratch-simple", f"{HUB_USER}/space-glove-lstm"]
+
+    # As Spaces do: the repo's files in a folder, `python app.py` there; no project, no cache.
+    checkout = tmp_path / "space"
+    fresh = hub_env(hub, tmp_path / "fresh_home")
+    download = (
+        f"from huggingface_hub import snapshot_download; snapshot_download('{HUB_USER}/lab-demo', "
+        f"repo_type='space', local_dir='{checkout}')"
+    )
+    run_with_hub([sys.executable, "-c", download], fresh, tmp_path)
+    port, log = free_port(), tmp_path / "app.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(port)],
+            cwd=checkout,
+            env=fresh,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_for(url, process, log)
+        client = Client(url, verbose=False)
+        result = client.predict(TEXT, api_name="/predict_text")
+        local = Client(url, verbose=False).predict(TEXT, api_name="/text_space_glove_lstm")
+        assert len(labels(result)) == 2 and labels(result)[1] == local
+        image = checkout / "runs" / "digits" / "scratch-simple" / "example.png"
+        from gradio_client import handle_file
+
+        assert len(labels(client.predict(handle_file(str(image)), api_name="/predict_image"))) == 2
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert "Traceback" not in log.read_text()
+
+
+def test_deploying_a_model_that_is_not_on_the_hub_stops_before_uploading(hub, tmp_path):
+    config = tmp_path / "models.yaml"
+    config.write_text(f"text:\n  - {HUB_USER}/never-pushed\n")
+    writes = len(hub.writes())
+    result = run_with_hub(
+        [sys.executable, "-m", "training.deploy_space", "--space_id", "empty", "--config", str(config)],
+        hub_env(hub, tmp_path / "hf_home", hub.token),
+        ROOT,
+        expect=2,
+    )
+    assert f"the model {HUB_USER}/never-pushed listed for the Space is not on the Hub" in result.stderr
+    assert len(hub.writes()) == writes
