@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 # Browser tests (tests/browser.py) use this Chromium; `make browser` installs Debian's if missing.
 CHROMIUM_PATH ?= /usr/bin/chromium
 
-.PHONY: setup text image test lint bench-text bench-image browser
+.PHONY: setup text image space test lint bench-text bench-image bench-space browser
 
 $(BIN)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ text: setup
 image: setup
 	$(BIN)/accelerate launch -q training/train_image.py --output_dir outputs/image
 
+space: setup
+	$(BIN)/python space/app.py
+
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
@@ -35,6 +38,9 @@ bench-text: setup
 
 bench-image: setup
 	$(BIN)/python bench/bench_image.py
+
+bench-space: setup
+	$(BIN)/python bench/bench_space.py
 
 # Headless Chromium for the browser tests: Debian's package (Playwright's own download is not
 # reachable offline). Quick no-op when present; needs root (CI runs it in .ci/run).

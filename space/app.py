@@ -26,6 +26,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import catalog  # noqa: E402
 import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
+import torch  # noqa: E402
 from catalog import ModelEntry, Prediction, Section  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -127,7 +128,10 @@ def _try_it(section: Section) -> None:
             cache_mode="lazy",
             label="Examples from the dataset",
         )
-    # One API endpoint per model (hidden buttons), so that latency can be measured model by model.
+    # One API endpoint per model (hidden buttons) for programs and for measuring each model alone.
+    # They skip the queue (POST /gradio_api/run/<name>, one round trip): a prediction takes a few
+    # milliseconds, and the queue's own bookkeeping costs about 20 ms a request on two cores. The
+    # Classify button's endpoint (all models at once, what the page uses) stays queued.
     for i, entry in enumerate(models):
         single = gr.Button(visible=False)
 
@@ -135,7 +139,11 @@ def _try_it(section: Section) -> None:
             return predict(section, value, [entry]).labels.get(entry.name)
 
         single.click(
-            one_model, inputs=source, outputs=outputs[1 + 2 * i], api_name=f"{section.kind}_{_slug(entry.name)}"
+            one_model,
+            inputs=source,
+            outputs=outputs[1 + 2 * i],
+            api_name=f"{section.kind}_{_slug(entry.name)}",
+            queue=False,
         )
 
 
@@ -249,6 +257,9 @@ def main(argv: list[str] | None = None) -> None:
         sources = catalog.sources_from_runs(args.results) if args.results else catalog.read_config(args.config)
     except catalog.ConfigError as error:
         sys.exit(f"error: {error}")
+    # Each of the CONCURRENCY_LIMIT predictions that run at once gets its share of the cores: small
+    # models answer faster on one thread than when their tiny ops are split over several.
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // CONCURRENCY_LIMIT))
     demo = build_app(catalog.load_sections(sources), title=args.title)
     demo.launch(server_name=args.host, server_port=args.port)
 
