@@ -208,12 +208,28 @@ def _dataset(section: Section) -> None:
         )
 
 
+def _card_with_figures(entry: ModelEntry) -> str:
+    """The card with its figure links (relative to the model folder) pointed at the files the app
+    serves, so the confusion matrix and learning curves show in the page."""
+    card = entry.card or "This model has no model card (README.md)."
+    for name, path in entry.files.items():
+        if name.endswith(".png"):
+            card = card.replace(f"]({name})", f"](/gradio_api/file={path})")
+    return card
+
+
+def figure_dirs(sections: list[Section]) -> list[str]:
+    """The folders whose files the page links to (Gradio serves only allowed paths)."""
+    files = [Path(p) for s in sections for m in s.models for p in m.files.values()]
+    return sorted({str(f.parent) for f in files} | {str(f.resolve().parent) for f in files})  # Hub cache: links
+
+
 def _models(section: Section) -> None:
     for entry in section.models:
         with gr.Accordion(f"{entry.name} ({entry.source})", open=len(section.models) == 1):
             if entry.error:
                 gr.Markdown(f"Unavailable: {entry.error}")
-            gr.Markdown(entry.card or "This model has no model card (README.md).")
+            gr.Markdown(_card_with_figures(entry))
 
 
 def build_app(sections: list[Section], title: str = "Classification lab") -> gr.Blocks:
@@ -260,8 +276,9 @@ def main(argv: list[str] | None = None) -> None:
     # Each of the CONCURRENCY_LIMIT predictions that run at once gets its share of the cores: small
     # models answer faster on one thread than when their tiny ops are split over several.
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // CONCURRENCY_LIMIT))
-    demo = build_app(catalog.load_sections(sources), title=args.title)
-    demo.launch(server_name=args.host, server_port=args.port)
+    sections = catalog.load_sections(sources)
+    demo = build_app(sections, title=args.title)
+    demo.launch(server_name=args.host, server_port=args.port, allowed_paths=figure_dirs(sections))
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ def served(runs, tmp_path_factory):
     assert all(m.classifier is not None for s in sections for m in s.models), [
         m.error for s in sections for m in s.models
     ]
-    with serve_app(app.build_app(sections)) as url:
+    with serve_app(app.build_app(sections), allowed_paths=app.figure_dirs(sections)) as url:
         yield url
 
 
@@ -160,6 +160,13 @@ def test_in_the_browser(served, runs):
         expect(table).to_contain_text("scratch-simple")
         expect(table).to_contain_text("pretrained-frozen")
         screenshot(page, "space-compare")
+
+        page.locator('button[role=tab][data-tab-id="image-models"]:visible').click()
+        page.get_by_text("pretrained-frozen (", exact=False).first.click()  # open its accordion
+        figure = page.locator('img[src*="confusion_matrix.png"]:visible').first
+        expect(figure).to_be_visible()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=figure.element_handle())
+        screenshot(page, "space-models")
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 240) -> None:
