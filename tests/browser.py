@@ -153,7 +153,7 @@ def chromium() -> Iterator[Browser]:
 
 def _is_local(url: str) -> bool:
     parts = urlsplit(url)
-    return parts.scheme in ("data", "blob", "about") or (parts.hostname or "") in LOOPBACK
+    return parts.scheme in ("data", "blob", "about", "file") or (parts.hostname or "") in LOOPBACK
 
 
 @contextmanager
@@ -168,7 +168,7 @@ def browser_page(
 
     ``browser``: an open ``chromium()`` to use; by default one is started and closed with the page.
     ``name``: if the block raises, the page is saved as ``<artifacts_dir>/<name>-failure.png``.
-    ``block_external``: abort every request that leaves 127.0.0.1/localhost (fonts, CDNs,
+    ``block_external``: abort every request that leaves 127.0.0.1/localhost or local files (fonts, CDNs,
     analytics), so a test never waits on the network; the aborted URLs are printed on exit
     (pytest shows them with a failing test).
     Actions and ``expect`` assertions time out after ``BROWSER_TIMEOUT_MS`` (15 s).

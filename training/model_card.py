@@ -13,6 +13,7 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from training.insights import seconds
 from training.metrics import SCALAR_METRICS
 from training.results import comparison_rows
 
@@ -34,10 +35,6 @@ _HUB_ID = re.compile(r"^[\w.-]+(/[\w.-]+)?$")
 def _hub_id(name: str | None) -> str | None:
     """``name`` when it can be a Hub repo id (not a local folder, not a description)."""
     return name if name and _HUB_ID.match(name) and not Path(name).exists() else None
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.0f} s" if value < 120 else f"{value / 60:.1f} min"
 
 
 def _note_text(value: Any) -> str:
@@ -180,7 +177,7 @@ def build_model_card(
         data_notes=[f"{key}: {_note_text(value)}" for key, value in description["notes"].items()],
         hyperparameters=hyperparameters,
         epochs_trained=metrics["epochs_trained"],
-        train_runtime=_seconds(metrics["train_runtime_s"]),
+        train_runtime=seconds(metrics["train_runtime_s"]),
         throughput=f"{metrics['train_samples_per_second']:.1f} training examples/s",
         training_device=metrics.get("training_device", "the training machine"),
         primary_metric=primary,

@@ -1,0 +1,165 @@
+"""The report and its insights, from fixture results: sections, numbers taken from the JSON, insights
+that change when the results change, a self-contained HTML, and that HTML in headless Chromium."""
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.browser import browser_page, requires_browser, screenshot
+from tests.conftest import run_main
+from training import insights
+from training.report import main as report_main
+from training.report import write_report
+
+LABELS = ["cat", "dog", "fox"]
+
+
+def model(name: str, kind: str, test_acc: float, train_acc: float, seconds: float, confusion: list[list[int]]) -> dict:
+    def split(acc: float) -> dict:
+        per_class = {
+            c: {"precision": acc, "recall": acc, "f1": acc, "support": sum(confusion[i])} for i, c in enumerate(LABELS)
+        }
+        return {
+            "accuracy": acc,
+            "precision_macro": acc,
+            "recall_macro": acc,
+            "f1_macro": acc,
+            "roc_auc": 0.9,
+            "per_class": per_class,
+            "confusion_matrix": confusion,
+            "num_examples": 300,
+        }
+
+    return {
+        "name": name,
+        "kind": kind,
+        "architecture": f"{name} net",
+        "num_parameters": 1000 if kind == "scratch" else 5_000_000,
+        "num_trainable_parameters": 1000,
+        "train_runtime_s": seconds,
+        "train_samples_per_second": 100.0,
+        "inference_ms_per_sample": 2.0,
+        "epochs_trained": 3,
+        "training_device": "CPU (2 threads)",
+        "inference_device": "cpu",
+        "hyperparameters": {"learning_rate": 0.001, "num_train_epochs": 3, "optim": "adamw_torch"},
+        "train": split(train_acc),
+        "validation": split(test_acc),
+        "test": split(test_acc),
+    }
+
+
+def write_run(path: Path, models: list[dict], n_test: int) -> Path:
+    from training.results import overfitting_note
+
+    path.mkdir(parents=True)
+    results = {
+        "task": "image-classification",
+        "dataset": "pets",
+        "label_names": LABELS,
+        "num_examples": {"train": 900, "validation": n_test, "test": n_test},
+        "test_is_validation": False,
+        "primary_metric": "accuracy",
+        "primary_metric_reason": "The classes are balanced.",
+        "best_model": max(models, key=lambda m: m["test"]["accuracy"])["name"],
+        "overfitting": {m["name"]: overfitting_note(m, "accuracy") for m in models},
+        "models": models,
+    }
+    balance = {s: {c: {"count": 10, "share": 1 / 3} for c in LABELS} for s in ("train", "validation", "test")}
+    description = {
+        "source": "pets",
+        "num_examples": results["num_examples"],
+        "class_balance": balance,
+        "imbalance_ratio": 1.0,
+        "examples": {},
+    }
+    (path / "results.json").write_text(json.dumps(results))
+    (path / "dataset.json").write_text(json.dumps(description))
+    for m in models:
+        (path / m["name"]).mkdir()
+        Image.new("RGB", (8, 8), "navy").save(path / m["name"] / "confusion_matrix.png")
+    return path
+
+
+@pytest.fixture
+def clear_win(tmp_path) -> Path:
+    """The pretrained model wins by far on 3,000 test examples; the scratch model overfits; dogs pass for foxes."""
+    return write_run(
+        tmp_path / "clear",
+        [
+            model("cnn", "scratch", 0.70, 0.99, 10, [[90, 5, 5], [2, 60, 38], [3, 4, 93]]),
+            model("effnet", "pretrained", 0.95, 0.96, 200, [[98, 1, 1], [1, 97, 2], [2, 1, 97]]),
+        ],
+        n_test=3000,
+    )
+
+
+@pytest.fixture
+def close_call(tmp_path) -> Path:
+    """The scratch model edges ahead by 0.01 on 60 examples; nobody overfits; cats pass for dogs."""
+    return write_run(
+        tmp_path / "close",
+        [
+            model("cnn", "scratch", 0.81, 0.82, 5, [[14, 6, 0], [1, 18, 1], [0, 2, 18]]),
+            model("effnet", "pretrained", 0.80, 0.81, 50, [[15, 4, 1], [2, 16, 2], [1, 2, 17]]),
+        ],
+        n_test=60,
+    )
+
+
+def test_insights_follow_the_numbers(clear_win, close_call):
+    clear = json.loads((clear_win / "results.json").read_text())
+    close = json.loads((close_call / "results.json").read_text())
+    assert insights.winner(clear).startswith("**effnet** wins on test accuracy with 0.950, 0.250 ahead of cnn")
+    assert "beyond the test set's noise" in insights.winner(clear)
+    assert insights.winner(close).startswith("**cnn** wins on test accuracy with 0.810, 0.010 ahead of effnet")
+    assert "within the test set's noise" in insights.winner(close)
+    assert "effnet trained in 3.3 min, 20.0x cnn's 10 s, for +0.250 accuracy" in insights.cost(clear)
+    assert insights.cost(close) == "cnn is also the fastest to train (5.0 s): no trade-off here."
+    assert insights.pretraining(clear).startswith("Pretraining pays") and "by 0.250" in insights.pretraining(clear)
+    assert insights.pretraining(close).startswith("Pretraining does not pay here")
+    assert insights.overfitting(clear) == "Overfitting: cnn (strong overfitting, gap +0.290)."
+    assert insights.overfitting(close).startswith("No model overfits")
+    assert "cnn most often takes **dog** for **fox** (38 of 100 dog test examples)." in insights.confusions(clear)
+    assert "cnn most often takes **cat** for **dog** (6 of 20 cat test examples)." in insights.confusions(close)
+
+
+def test_report_sections_numbers_and_self_contained_html(clear_win, close_call, tmp_path):
+    md_path, html_path = write_report([clear_win, close_call], tmp_path / "report")
+    report = md_path.read_text()
+    for heading in (
+        "### Task",
+        "### Dataset",
+        "### Metrics",
+        "### Models",
+        "### Experiments",
+        "### Results",
+        "### Insights",
+        "## Appendix",
+    ):
+        assert report.count(heading) == 2 if heading.startswith("###") else 1, heading
+    assert "| effnet | pretrained | **0.9500** |" in report  # the comparison table, from results.json
+    assert "- Overfitting: cnn (strong overfitting, gap +0.290)." in report
+    assert "(../clear/cnn/confusion_matrix.png)" in report
+    html = html_path.read_text()
+    assert html.count("data:image/png;base64,") == 4 and 'src="../' not in html and "<table>" in html
+
+
+def test_a_directory_without_results_is_refused(tmp_path, capsys):
+    code, err = run_main(report_main, "report.py", [str(tmp_path)], capsys)
+    assert code == 2 and "has no results.json" in err and not (tmp_path / "report.md").exists()
+
+
+@requires_browser
+def test_report_html_in_the_browser(clear_win):
+    from playwright.sync_api import expect
+
+    _, html_path = write_report([clear_win])
+    with browser_page(name="report") as page:
+        page.goto(html_path.as_uri())
+        expect(page.locator("h1")).to_contain_text("Scratch vs pretrained classifiers: pets")
+        expect(page.locator("table").first).to_be_visible()
+        assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        screenshot(page, "report")

@@ -1,0 +1,123 @@
+"""Conclusions computed from a run's results: who wins and whether the margin is beyond the test
+set's noise, what the win costs in training time, what each model confuses most, who overfits,
+and what pretraining buys. Every sentence is built from the numbers in ``results.json``, so two
+runs with different results read differently (tests/test_insights.py checks it).
+"""
+
+import math
+from typing import Any
+
+# Two standard errors of a proportion: the rough 95% band within which two scores on the same test
+# set are not told apart (the test set is small next to the differences we report).
+NOISE_Z = 2.0
+
+
+def _score(model: dict[str, Any], metric: str) -> float:
+    return model["test"][metric]
+
+
+def seconds(value: float) -> str:
+    """A duration as people read it: 0.4 s, 12 s, 3.5 min."""
+    return f"{value:.1f} s" if value < 10 else f"{value:.0f} s" if value < 120 else f"{value / 60:.1f} min"
+
+
+def standard_error(value: float, n: int) -> float:
+    """Binomial standard error of a score (a proportion) measured on ``n`` examples."""
+    return math.sqrt(max(value * (1 - value), 1e-12) / max(n, 1))
+
+
+def winner(results: dict[str, Any]) -> str:
+    """The best model on the primary metric, its margin over the runner-up, and whether that margin
+    is beyond the test set's noise."""
+    metric, n = results["primary_metric"], results["num_examples"]["test"]
+    ranked = sorted(results["models"], key=lambda m: -_score(m, metric))
+    best = ranked[0]
+    sentence = f"**{best['name']}** wins on test {metric} with {_score(best, metric):.3f}"
+    if len(ranked) == 1:
+        return sentence + "."
+    second = ranked[1]
+    margin = _score(best, metric) - _score(second, metric)
+    noise = NOISE_Z * math.hypot(standard_error(_score(best, metric), n), standard_error(_score(second, metric), n))
+    verdict = (
+        f"beyond the test set's noise (about ±{noise:.3f} for two scores on {n} examples)"
+        if margin > noise
+        else f"within the test set's noise (about ±{noise:.3f} on {n} examples): on this data the two are not "
+        "reliably different"
+    )
+    return (
+        f"{sentence}, {margin:.3f} ahead of {second['name']} ({_score(second, metric):.3f}); that margin is {verdict}."
+    )
+
+
+def cost(results: dict[str, Any]) -> str | None:
+    """What the winner's score costs in training time next to the fastest model to train."""
+    metric = results["primary_metric"]
+    best = max(results["models"], key=lambda m: _score(m, metric))
+    fastest = min(results["models"], key=lambda m: m["train_runtime_s"])
+    if fastest is best:
+        return f"{best['name']} is also the fastest to train ({seconds(best['train_runtime_s'])}): no trade-off here."
+    ratio = best["train_runtime_s"] / max(fastest["train_runtime_s"], 1e-9)
+    gain = _score(best, metric) - _score(fastest, metric)
+    return (
+        f"The win costs training time: {best['name']} trained in {seconds(best['train_runtime_s'])}, {ratio:.1f}x "
+        f"{fastest['name']}'s {seconds(fastest['train_runtime_s'])}, for {gain:+.3f} {metric}; its inference takes "
+        f"{best['inference_ms_per_sample']:.1f} ms per example against {fastest['inference_ms_per_sample']:.1f} ms."
+    )
+
+
+def confusions(results: dict[str, Any]) -> list[str]:
+    """Each model's most frequent mistake on the test split (from its confusion matrix)."""
+    names = results["label_names"]
+    lines = []
+    for model in results["models"]:
+        matrix = model["test"]["confusion_matrix"]
+        mistakes = [(matrix[t][p], t, p) for t in range(len(names)) for p in range(len(names)) if t != p]
+        count, true, predicted = max(mistakes, default=(0, 0, 0))
+        if count == 0:
+            lines.append(f"{model['name']} makes no mistake on the test split.")
+            continue
+        total = sum(matrix[true])
+        lines.append(
+            f"{model['name']} most often takes **{names[true]}** for **{names[predicted]}** "
+            f"({count} of {total} {names[true]} test examples)."
+        )
+    return lines
+
+
+def overfitting(results: dict[str, Any]) -> str:
+    """Which models overfit, by the train-validation gap of the primary metric."""
+    notes = results["overfitting"]
+    over = sorted(
+        (n for n, note in notes.items() if note["verdict"] != "no sign of overfitting"),
+        key=lambda n: -notes[n]["train_validation_gap"],
+    )
+    if not over:
+        return "No model overfits noticeably: every train-validation gap of the primary metric is small."
+    parts = [f"{name} ({notes[name]['verdict']}, gap {notes[name]['train_validation_gap']:+.3f})" for name in over]
+    return "Overfitting: " + "; ".join(parts) + "."
+
+
+def pretraining(results: dict[str, Any]) -> str | None:
+    """The gap between the best pretrained and the best scratch model."""
+    metric = results["primary_metric"]
+    kinds = {kind: [m for m in results["models"] if m["kind"] == kind] for kind in ("scratch", "pretrained")}
+    if not kinds["scratch"] or not kinds["pretrained"]:
+        return None
+    scratch = max(kinds["scratch"], key=lambda m: _score(m, metric))
+    pretrained = max(kinds["pretrained"], key=lambda m: _score(m, metric))
+    gap = _score(pretrained, metric) - _score(scratch, metric)
+    if gap > 0:
+        return (
+            f"Pretraining pays: the best pretrained model ({pretrained['name']}) beats the best model trained "
+            f"from scratch ({scratch['name']}) by {gap:.3f} {metric}."
+        )
+    return (
+        f"Pretraining does not pay here: the best model trained from scratch ({scratch['name']}) matches or beats "
+        f"the best pretrained one ({pretrained['name']}) by {-gap:.3f} {metric}."
+    )
+
+
+def insights(results: dict[str, Any]) -> list[str]:
+    """All of the above, in reading order."""
+    lines = [winner(results), cost(results), pretraining(results), overfitting(results), *confusions(results)]
+    return [line for line in lines if line]

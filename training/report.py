@@ -1,0 +1,308 @@
+"""The report: a short paper written from one or more runs' outputs.
+
+    python -m training.report outputs/text                       # outputs/text/report.md and report.html
+    python -m training.report outputs/news outputs/digits --output_dir reports/
+
+``report.md`` and a self-contained ``report.html`` (figures embedded, opens offline). Sections: task,
+dataset, metrics (and why the primary one), models, experiments (training set-up), results (test
+table, confusion matrices, learning curves, overfitting, efficiency) and insights, then an appendix
+with per-class results and every hyperparameter. Every number comes from the runs' JSON files and
+every insight is computed from them (training/insights.py); nothing is written by hand.
+"""
+
+import base64
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script (python training/report.py)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from transformers import HfArgumentParser
+
+from training import insights
+from training.errors import UserError, run_cli
+from training.results import comparison_rows
+
+CSS = """
+body { font-family: Georgia, 'Times New Roman', serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem;
+       line-height: 1.5; color: #222; }
+h1 { font-size: 1.7rem; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2rem; }
+table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; }
+th, td { border: 1px solid #bbb; padding: .25rem .5rem; text-align: left; }
+th { background: #f2f2f2; } img { max-width: 100%; } code { font-size: .9em; }
+"""
+
+
+@dataclass
+class ReportArguments:
+    """Which runs to report on, and where."""
+
+    run_dirs: list[str] = field(metadata={"help": "Finished runs' output directories (the first arguments)."})
+    output_dir: str | None = field(default=None, metadata={"help": "Where to write. Default: the first run."})
+    title: str | None = field(default=None, metadata={"help": "The report's title. Default: from the runs."})
+
+
+@dataclass
+class Run:
+    path: Path
+    results: dict[str, Any]
+    description: dict[str, Any]
+
+
+def load_runs(paths: list[Path]) -> list[Run]:
+    runs = []
+    for path in paths:
+        if not (path / "results.json").is_file():
+            raise UserError(f"{path} has no results.json: give the --output_dir of a finished training run.")
+        results = json.loads((path / "results.json").read_text(encoding="utf-8"))
+        description = json.loads((path / "dataset.json").read_text(encoding="utf-8"))
+        runs.append(Run(path, results, description))
+    return runs
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(str(c) for c in row) + " |" for row in rows),
+        "",
+    ]
+
+
+def _figure(run: Run, relative: str, caption: str, base: Path) -> list[str]:
+    path = run.path / relative
+    if not path.is_file():
+        return []
+    link = os.path.relpath(path.resolve(), base.resolve())
+    return [f"![{caption}]({link})", "", f"*{caption}*", ""]
+
+
+def _size_mb(model_dir: Path) -> float:
+    return sum(p.stat().st_size for p in model_dir.glob("*.safetensors")) / 1e6
+
+
+def run_sections(run: Run, number: int, base: Path) -> list[str]:
+    """The paper's sections for one run (numbered ``number.x`` when several runs share a report)."""
+    results, description = run.results, run.description
+    metric, task = results["primary_metric"], results["task"].replace("-", " ")
+    models, names = results["models"], results["label_names"]
+    n = description["num_examples"]
+    kinds = {m["kind"] for m in models}
+    out = [f"## {number}. {task.capitalize()}: {results['dataset']}", ""]
+
+    out += [
+        "### Task",
+        "",
+        f"Classify each {'text' if 'text' in task else 'image'} into one of "
+        f"{len(names)} classes ({', '.join(names)}), comparing {len(models)} models: "
+        f"{', '.join(m['name'] for m in models)} ({' and '.join(sorted(kinds))}).",
+        "",
+    ]
+
+    balance = description["class_balance"]
+    out += [
+        "### Dataset",
+        "",
+        f"Source: {description['source']}. "
+        f"{sum(n.values()):,} examples: {', '.join(f'{k} {v:,}' for k, v in n.items())}"
+        f"{' (the validation split doubles as the test split)' if results.get('test_is_validation') else ''}. "
+        f"Largest/smallest training class: {description['imbalance_ratio']:.2f}.",
+        "",
+    ]
+    out += _table(
+        ["class", *(f"{split} (share)" for split in balance)],
+        [
+            [name, *(f"{balance[s][name]['count']} ({balance[s][name]['share']:.0%})" for s in balance)]
+            for name in names
+        ],
+    )
+    examples = description.get("examples", {})
+    if "text" in task and examples:
+        first = {label: " ".join(texts[0].split()) for label, texts in examples.items() if texts}
+        out += [
+            "Examples:",
+            "",
+            *(f"- *{label}*: {text[:160]}{'...' if len(text) > 160 else ''}" for label, text in first.items()),
+            "",
+        ]
+    out += _figure(run, "examples.png", "Training examples per class", base)
+
+    out += [
+        "### Metrics",
+        "",
+        f"Models are ranked by **{metric}** on the test split. {results['primary_metric_reason']} "
+        "Also reported: accuracy, macro precision, recall and F1 (every class counts equally), ROC-AUC "
+        "(ranking quality of the predicted probabilities), per-class results and confusion matrices. "
+        "Each model keeps the epoch with the best validation score.",
+        "",
+    ]
+
+    out += ["### Models", ""]
+    out += _table(
+        ["model", "kind", "architecture", "parameters", "trainable", "size (MB)"],
+        [
+            [
+                m["name"],
+                m["kind"],
+                m["architecture"],
+                f"{m['num_parameters']:,}",
+                f"{m['num_trainable_parameters']:,}",
+                f"{_size_mb(run.path / m['name']):.1f}",
+            ]
+            for m in models
+        ],
+    )
+
+    out += ["### Experiments", ""]
+    keys = ["learning_rate", "num_train_epochs", "per_device_train_batch_size", "weight_decay", "optim"]
+    out += _table(
+        ["model", *keys, "epochs trained", "device"],
+        [
+            [
+                m["name"],
+                *(m["hyperparameters"].get(k, "") for k in keys),
+                m["epochs_trained"],
+                m.get("training_device", ""),
+            ]
+            for m in models
+        ],
+    )
+    out += [
+        "Hyperparameter search, cross-validation and ablations were not run for this report: the figures "
+        "come from one training run per model, so the noise estimates below are the test set's only.",
+        "",
+    ]
+
+    header, rows = comparison_rows(models, metric)
+    out += [
+        "### Results",
+        "",
+        f"Test split, {n['test']:,} examples; primary metric marked *; best per column in bold.",
+        "",
+        *_table(header, rows),
+    ]
+    for m in models:
+        out += _figure(run, f"{m['name']}/confusion_matrix.png", f"{m['name']}: confusion matrix (test)", base)
+    for m in models:
+        out += _figure(run, f"{m['name']}/learning_curves.png", f"{m['name']}: learning curves", base)
+    notes = results["overfitting"]
+    out += ["Overfitting (primary metric by split):", ""]
+    out += _table(
+        ["model", "train", "validation", "test", "train-validation gap", "verdict"],
+        [
+            [
+                name,
+                f"{v['train']:.3f}",
+                f"{v['validation']:.3f}",
+                f"{v['test']:.3f}",
+                f"{v['train_validation_gap']:+.3f}",
+                v["verdict"],
+            ]
+            for name, v in notes.items()
+        ],
+    )
+    out += ["Efficiency:", ""]
+    out += _table(
+        ["model", "training time", "training throughput (examples/s)", "inference (ms/example)", "device"],
+        [
+            [
+                m["name"],
+                insights.seconds(m["train_runtime_s"]),
+                f"{m['train_samples_per_second']:.1f}",
+                f"{m['inference_ms_per_sample']:.1f}",
+                m.get("inference_device", ""),
+            ]
+            for m in models
+        ],
+    )
+
+    out += ["### Insights", "", *(f"- {line}" for line in insights.insights(results)), ""]
+    return out
+
+
+def appendix(run: Run, number: int) -> list[str]:
+    out = [f"### A.{number} {run.results['dataset']}: per-class test results", ""]
+    for m in run.results["models"]:
+        per_class = m["test"]["per_class"]
+        out += [
+            f"**{m['name']}**",
+            "",
+            *_table(
+                ["class", "precision", "recall", "F1", "support"],
+                [
+                    [c, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", v["support"]]
+                    for c, v in per_class.items()
+                ],
+            ),
+        ]
+    out += [f"### A.{number}b Hyperparameters", ""]
+    for m in run.results["models"]:
+        out += [f"- **{m['name']}**: " + ", ".join(f"{k}={v}" for k, v in m["hyperparameters"].items())]
+    return [*out, ""]
+
+
+def build_report(runs: list[Run], base: Path, title: str | None = None) -> str:
+    """The report's Markdown; figure links are relative to ``base`` (where report.md is written)."""
+    title = title or "Scratch vs pretrained classifiers: " + "; ".join(r.results["dataset"] for r in runs)
+    lines = [f"# {title}", ""]
+    summary = [insights.winner(r.results) for r in runs]
+    lines += ["**Summary.** " + " ".join(s.replace("**", "") for s in summary), ""]
+    for number, run in enumerate(runs, 1):
+        lines += run_sections(run, number, base)
+    lines += ["## Appendix", ""]
+    for number, run in enumerate(runs, 1):
+        lines += appendix(run, number)
+    return "\n".join(lines)
+
+
+def to_html(markdown: str, base: Path, title: str) -> str:
+    """Self-contained HTML: the Markdown rendered by markdown-it, each figure inlined as a data URI."""
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark").enable("table").render(markdown)
+
+    def inline(match: re.Match) -> str:
+        path = (base / match.group(1)).resolve()
+        if not path.is_file():
+            return match.group(0)
+        return f'src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}"'
+
+    body = re.sub(r'src="([^"]+\.png)"', inline, body)
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{CSS}</style></head><body>\n{body}</body></html>\n"
+    )
+
+
+def write_report(run_dirs: list[Path], output_dir: Path | None = None, title: str | None = None) -> tuple[Path, Path]:
+    """Write report.md and report.html; returns their paths."""
+    runs = load_runs(run_dirs)
+    output_dir = output_dir or run_dirs[0]
+    output_dir.mkdir(parents=True, exist_ok=True)
+    markdown = build_report(runs, output_dir, title)
+    md_path, html_path = output_dir / "report.md", output_dir / "report.html"
+    md_path.write_text(markdown, encoding="utf-8")
+    html_path.write_text(to_html(markdown, output_dir, markdown.splitlines()[0][2:]), encoding="utf-8")
+    return md_path, html_path
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    positional = []
+    while argv and not argv[0].startswith("-"):
+        positional.append(argv.pop(0))
+    (args,) = HfArgumentParser(ReportArguments).parse_args_into_dataclasses(["--run_dirs", *positional, *argv])
+    paths = write_report(
+        [Path(p) for p in args.run_dirs], Path(args.output_dir) if args.output_dir else None, args.title
+    )
+    for path in paths:
+        print(f"Written {path}")
+
+
+if __name__ == "__main__":
+    run_cli(main)
