@@ -160,6 +160,9 @@ def _compare(section: Section) -> None:
         elem_id=f"{section.kind}-comparison",
         label="Model comparison",
     )
+    found = catalog.conclusions(section)
+    if found:
+        gr.Markdown("### What the results say\n\n" + "\n".join(f"- {line}" for line in found))
     lines = catalog.overfitting(section)
     if lines:
         gr.Markdown(

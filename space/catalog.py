@@ -17,6 +17,7 @@ from typing import Any
 import PIL.Image
 import yaml
 
+from training import insights
 from training.results import choose_primary_metric, comparison_rows, overfitting_note
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class Section:
     models: list[ModelEntry]
     description: dict[str, Any] | None = None  # dataset.json of the first run
     run_dir: Path | None = None
+    results: dict[str, Any] | None = None  # results.json of the first run
     primary_metric: str = "accuracy"
     primary_metric_reason: str = ""
 
@@ -184,6 +186,7 @@ def load_sections(sources: dict[str, list[str]], loader: Callable[..., Any] | No
                 section.run_dir = run_dir
                 section.description = json.loads((run_dir / "dataset.json").read_text(encoding="utf-8"))
                 results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+                section.results = results
                 section.primary_metric = results["primary_metric"]
                 section.primary_metric_reason = results["primary_metric_reason"]
             section.models.extend(entries)
@@ -321,6 +324,11 @@ def overfitting(section: Section) -> list[str]:
         if metrics and section.primary_metric in metrics.get("train", {}):
             lines.append(f"**{entry.name}**: {overfitting_note(metrics, section.primary_metric)['text']}")
     return lines
+
+
+def conclusions(section: Section) -> list[str]:
+    """The run's computed insights (training/insights.py), when the section comes from a run."""
+    return insights.insights(section.results) if section.results else []
 
 
 def text_examples(section: Section, per_class: int = 2) -> list[str]:

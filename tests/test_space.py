@@ -31,7 +31,8 @@ class FakeClassifier:
 
 def fake_metrics(name: str, accuracy: float, train_support: tuple[int, int] = (50, 50)) -> dict:
     split = {"accuracy": accuracy, "precision_macro": accuracy, "recall_macro": accuracy, "f1_macro": accuracy - 0.01,
-             "per_class": {"neg": {"support": train_support[0]}, "pos": {"support": train_support[1]}}}  # fmt: skip
+             "per_class": {"neg": {"support": train_support[0]}, "pos": {"support": train_support[1]}},
+             "confusion_matrix": [[8, 2], [1, 9]]}  # fmt: skip
     return {"name": name, "kind": "scratch", "num_parameters": 1000, "train_runtime_s": 2.0,
             "inference_ms_per_sample": 1.5, "train": {**split, "accuracy": 0.99, "f1_macro": 0.99},
             "validation": split, "test": split}  # fmt: skip
@@ -46,8 +47,17 @@ def run_dir(tmp_path) -> Path:
         (run / metrics["name"]).mkdir(parents=True)
         (run / metrics["name"] / "metrics.json").write_text(json.dumps(metrics))
         (run / metrics["name"] / "README.md").write_text("---\nlicense: mit\n---\n# Card of " + metrics["name"])
-    results = {"task": "text-classification", "primary_metric": "accuracy", "models": models,
-               "primary_metric_reason": "The classes are balanced."}  # fmt: skip
+    from training.results import overfitting_note
+
+    results = {
+        "task": "text-classification",
+        "primary_metric": "accuracy",
+        "models": models,
+        "primary_metric_reason": "The classes are balanced.",
+        "label_names": ["neg", "pos"],
+        "num_examples": {"train": 100, "validation": 20, "test": 20},
+        "overfitting": {m["name"]: overfitting_note(m, "accuracy") for m in models},
+    }
     (run / "results.json").write_text(json.dumps(results))
     description = {"source": "reviews.csv", "num_classes": 2, "num_examples": {"train": 100, "test": 20},
                    "imbalance_ratio": 1.0, "notes": {},
@@ -158,6 +168,7 @@ def test_comparison_table_and_overfitting(section):
     assert lines[0].startswith("**small**: accuracy: train 0.990, validation 0.800")
     assert "strong overfitting" in lines[0]
     assert catalog.text_examples(section) == ["a bad film", "a poor meal", "a great film"]
+    assert catalog.conclusions(section)[0].startswith("**big** wins on test accuracy with 0.900")
 
 
 def test_app_builds_with_one_endpoint_per_model(section, tmp_path, monkeypatch):
