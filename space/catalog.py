@@ -112,8 +112,11 @@ def read_config(path: Path) -> dict[str, list[str]]:
 
 
 def _resolve(source: str, base: Path) -> str:
+    """A path (starts with ., / or ~, or exists beside the file) made absolute; a Hub repo id as it is."""
     path = Path(source).expanduser()
-    if not path.is_absolute() and (base / path).exists():
+    if path.is_absolute():
+        return str(path)
+    if source.startswith((".", "~")) or (base / path).exists():
         return str((base / path).resolve())
     return source
 
@@ -162,7 +165,10 @@ def _load(entry: ModelEntry, task: str, loader: Callable[..., Any]) -> None:
         if path.is_dir():
             entry.files = {name: str(path / name) for name in MODEL_FILES if (path / name).is_file()}
         elif entry.source.startswith((".", "/", "~")):
-            raise FileNotFoundError(f"{entry.source} does not exist")
+            raise FileNotFoundError(
+                f"{entry.source} does not exist: train it first (`make text` and `make image` "
+                "write the default ones), or change the list in models.yaml"
+            )
         else:
             entry.files = _hub_files(entry.source)
         entry.classifier = loader(task, model=entry.source, trust_remote_code=True, device="cpu")
@@ -231,9 +237,11 @@ class Prediction:
             return f"All {len(tops)} models agree: **{next(iter(tops.values()))}**."
         classes = list(dict.fromkeys(tops.values()))  # in model order, so the sentence is stable
         votes = sorted(classes, key=lambda c: -list(tops.values()).count(c))
-        return "The models disagree: " + "; ".join(
-            f"**{c}** ({', '.join(n for n, t in tops.items() if t == c)})" for c in votes
-        ) + "."  # fmt: skip
+        return (
+            "The models disagree: "
+            + "; ".join(f"**{c}** ({', '.join(n for n, t in tops.items() if t == c)})" for c in votes)
+            + "."
+        )
 
 
 def _run(models: list[ModelEntry], value: Any, message: str, **kwargs: Any) -> Prediction:
@@ -257,8 +265,10 @@ def predict_text(section: Section, text: str | None, models: list[ModelEntry] | 
         return Prediction("Type or paste some text first.", {}, {})
     message = ""
     if len(text) > MAX_TEXT_CHARS:
-        message = (f"The text has {len(text):,} characters; the models read the first {MAX_TEXT_CHARS:,} at most "
-                   "(and each model only as many tokens as it was trained on).")  # fmt: skip
+        message = (
+            f"The text has {len(text):,} characters; the models read the first {MAX_TEXT_CHARS:,} at most "
+            "(and each model only as many tokens as it was trained on)."
+        )
         text = text[:MAX_TEXT_CHARS]
     return _run(section.available if models is None else models, text, message, truncation=True)
 
