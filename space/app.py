@@ -229,7 +229,11 @@ def figure_dirs(sections: list[Section]) -> list[str]:
 
 def _models(section: Section) -> None:
     for entry in section.models:
-        with gr.Accordion(f"{entry.name} ({entry.source})", open=len(section.models) == 1):
+        with gr.Accordion(
+            f"{entry.name} ({entry.source})",
+            open=len(section.models) == 1,
+            elem_id=f"{section.kind}-card-{_slug(entry.name)}",
+        ):
             if entry.error:
                 gr.Markdown(f"Unavailable: {entry.error}")
             gr.Markdown(_card_with_figures(entry))

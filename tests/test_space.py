@@ -185,3 +185,23 @@ def test_app_builds_with_one_endpoint_per_model(section, tmp_path, monkeypatch):
     assert sorted(c["props"]["label"] for c in labels) == ["big", "small"]
     markdown = " ".join(str(c["props"].get("value")) for c in demo.config["components"] if c["type"] == "markdown")
     assert "**broken** is unavailable: OSError: no such repo" in markdown
+
+
+def test_the_deployed_bundle_imports_without_the_project(tmp_path):
+    """The files deploy_space uploads are enough for app.py's imports: no module of the project missing."""
+    import os
+    import subprocess
+
+    from training.deploy_space import plan_space
+
+    files, hub_ids = plan_space({"text": ["alice/news-glove-lstm"], "image": []}, "Demo")
+    assert hub_ids == ["alice/news-glove-lstm"] and b"alice/news-glove-lstm" in files["models.yaml"]
+    for path, value in files.items():
+        target = tmp_path / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(value if isinstance(value, bytes) else value.read_bytes())
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    code = "import sys; sys.path.insert(0, '.'); import catalog, training.results; print(catalog.TASKS)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "sdk: gradio" in files["README.md"].decode() and "title: Demo" in files["README.md"].decode()

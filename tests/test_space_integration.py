@@ -162,7 +162,7 @@ def test_in_the_browser(served, runs):
         screenshot(page, "space-compare")
 
         page.locator('button[role=tab][data-tab-id="image-models"]:visible').click()
-        page.get_by_text("pretrained-frozen (", exact=False).first.click()  # open its accordion
+        page.locator("#image-card-pretrained_frozen").get_by_role("button").first.click()  # open its card
         figure = page.locator('img[src*="confusion_matrix.png"]:visible').first
         expect(figure).to_be_visible()
         page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=figure.element_handle())

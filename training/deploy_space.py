@@ -63,8 +63,11 @@ def imported_modules(start: Path) -> list[Path]:
     while todo:
         tree = ast.parse(todo.pop().read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            names = [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
-            names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:  # from training(.x) import y: y may be a module
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
             for name in names:
                 if name == "training" or name.startswith("training."):
                     path = ROOT / (name.replace(".", "/") + ".py")
