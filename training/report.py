@@ -1,7 +1,7 @@
 """The report: a short paper written from one or more runs' outputs.
 
     python -m training.report outputs/text                       # outputs/text/report.md and report.html
-    python -m training.report outputs/news outputs/digits --output_dir reports/
+    python -m training.report outputs/news outputs/digits --output_dir outputs/report
 
 ``report.md`` and a self-contained ``report.html`` (figures embedded, opens offline). Sections: task,
 dataset, metrics (and why the primary one), models, experiments (training set-up), results (test
