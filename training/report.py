@@ -109,7 +109,8 @@ def run_sections(run: Run, number: int, base: Path) -> list[str]:
         "### Dataset",
         "",
         f"Source: {description['source']}. "
-        f"{sum(n.values()):,} examples: {', '.join(f'{k} {v:,}' for k, v in n.items())}"
+        f"{sum(v for k, v in n.items() if k != 'test' or not results.get('test_is_validation')):,} examples: "
+        f"{', '.join(f'{k} {v:,}' for k, v in n.items())}"
         f"{' (the validation split doubles as the test split)' if results.get('test_is_validation') else ''}. "
         f"Largest/smallest training class: {description['imbalance_ratio']:.2f}.",
         "",
