@@ -1,0 +1,193 @@
+"""Ablations: the documented variations of one setting at a time, each a normal training run, tabulated.
+
+    python training/ablate.py --task image                                   # every image ablation, digits
+    python training/ablate.py --task text --ablations optimizer,batch_size -- --train_file my.csv
+
+Everything after ``--`` goes to the training script unchanged (data arguments, ``--num_train_epochs``,
+...). Each variant is a run of ``train_text.py``/``train_image.py`` in its own process, written to
+``OUTPUT_DIR/<ablation>/<variant>/`` in the standard layout, so every variant has its metrics,
+figures and card. ``ablations.json`` and ``ablations.md`` tabulate, per ablation, the primary metric
+on validation and test, the training time and the train-validation gap (overfitting).
+
+The ablations (``--ablations`` picks some):
+
+- image ``batchnorm``: scratch-complex with and without BatchNorm.
+- image ``dropout``: scratch-complex with dropout 0 and 0.3 before the classifier.
+- image ``backbone``: the pretrained backbone frozen (head only) vs fine-tuned end to end.
+- text ``glove``: glove-lstm with the GloVe vectors frozen vs fine-tuned.
+- ``optimizer`` (both): scratch-simple with AdamW, SGD with momentum 0.9 (at 10x the AdamW learning
+  rate, SGD's usual scale) and RMSprop.
+- ``batch_size`` (both): scratch-simple at batch size 16, 32 and 64.
+"""
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script (python training/ablate.py)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from transformers import HfArgumentParser
+
+from training.errors import UserError, run_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _learning_rate(task: str, model: str) -> float:
+    if task == "image":
+        from training.image_models import IMAGE_MODELS as LINEUP
+    else:
+        from training.text_models import TEXT_MODELS as LINEUP
+    return float(LINEUP[model].defaults.get("learning_rate", 5e-5))
+
+
+def ablations(task: str) -> dict[str, list[tuple[str, list[str]]]]:
+    """ablation -> [(variant, training script arguments)], as documented above."""
+    lr = _learning_rate(task, "scratch-simple")
+    common = {
+        "optimizer": [
+            ("AdamW", ["--models", "scratch-simple", "--optim", "adamw_torch"]),
+            (
+                "SGD momentum 0.9",
+                [
+                    "--models",
+                    "scratch-simple",
+                    "--optim",
+                    "sgd",
+                    "--optim_args",
+                    "momentum=0.9",
+                    "--learning_rate",
+                    str(lr * 10),
+                ],
+            ),
+            ("RMSprop", ["--models", "scratch-simple", "--optim", "rmsprop"]),
+        ],
+        "batch_size": [
+            (f"batch {size}", ["--models", "scratch-simple", "--per_device_train_batch_size", str(size)])
+            for size in (16, 32, 64)
+        ],
+    }
+    if task == "image":
+        return {
+            "batchnorm": [
+                ("with BatchNorm", ["--models", "scratch-complex"]),
+                ("without BatchNorm", ["--models", "scratch-complex", "--no_batchnorm"]),
+            ],
+            "dropout": [
+                ("dropout 0", ["--models", "scratch-complex", "--dropout", "0"]),
+                ("dropout 0.3", ["--models", "scratch-complex", "--dropout", "0.3"]),
+            ],
+            "backbone": [
+                ("frozen backbone", ["--models", "pretrained-frozen"]),
+                ("fine-tuned end to end", ["--models", "pretrained"]),
+            ],
+            **common,
+        }
+    return {
+        "glove": [
+            ("GloVe frozen", ["--models", "glove-lstm"]),
+            ("GloVe fine-tuned", ["--models", "glove-lstm", "--finetune_glove"]),
+        ],
+        **common,
+    }
+
+
+@dataclass
+class AblationArguments:
+    task: str = field(metadata={"help": "text or image."})
+    ablations: str = field(default="all", metadata={"help": "Comma-separated ablations to run, or 'all'."})
+    output_dir: str | None = field(default=None, metadata={"help": "Default: outputs/ablations-<task>."})
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def summarise(variant: str, run_dir: Path) -> dict[str, Any]:
+    """One row: the variant's primary metric on validation and test, training time, overfitting gap."""
+    results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+    (model,) = results["models"]
+    metric, note = results["primary_metric"], results["overfitting"][model["name"]]
+    return {
+        "variant": variant,
+        "model": model["name"],
+        "metric": metric,
+        "validation": model["validation"][metric],
+        "test": model["test"][metric],
+        "train_runtime_s": model["train_runtime_s"],
+        "train_validation_gap": note["train_validation_gap"],
+        "verdict": note["verdict"],
+        "run_dir": str(run_dir),
+    }
+
+
+def table(results: dict[str, list[dict[str, Any]]]) -> str:
+    lines = ["# Ablations", ""]
+    for name, rows in results.items():
+        metric = rows[0]["metric"]
+        lines += [
+            f"## {name}",
+            "",
+            f"| variant | validation {metric} | test {metric} | training time (s) | train-validation gap |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['variant']} | {r['validation']:.4f} | {r['test']:.4f} | {r['train_runtime_s']:.1f} | "
+            f"{r['train_validation_gap']:+.3f} ({r['verdict']}) |"
+            for r in rows
+        ]
+        best = max(rows, key=lambda r: r["validation"])
+        lines += ["", f"Best on validation: {best['variant']}.", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    passthrough = argv[argv.index("--") + 1 :] if "--" in argv else []
+    own = argv[: argv.index("--")] if "--" in argv else argv
+    (args,) = HfArgumentParser(AblationArguments).parse_args_into_dataclasses(own)
+    if args.task not in ("text", "image"):
+        raise UserError(f"--task must be text or image (got {args.task!r}).")
+    available = ablations(args.task)
+    names = list(available) if args.ablations == "all" else [a.strip() for a in args.ablations.split(",")]
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise UserError(
+            f"unknown ablation(s) {', '.join(unknown)} for {args.task}; choose from {', '.join(available)}."
+        )
+    output = Path(args.output_dir or f"outputs/ablations-{args.task}")
+    script = ROOT / "training" / f"train_{args.task}.py"
+    results: dict[str, list[dict[str, Any]]] = {}
+    for name in names:
+        for variant, variant_args in available[name]:
+            run_dir = output / name / _slug(variant)
+            if not (run_dir / "results.json").is_file():  # finished variants are kept: rerun to resume
+                command = [
+                    sys.executable,
+                    str(script),
+                    *passthrough,
+                    *variant_args,
+                    "--output_dir",
+                    str(run_dir),
+                    "--overwrite_output_dir",
+                ]
+                print("$", " ".join(command), flush=True)
+                if subprocess.run(command).returncode != 0:
+                    raise UserError(
+                        f"the {name} / {variant} run failed (its message is above); fix it and rerun: "
+                        "finished variants are kept."
+                    )
+            results.setdefault(name, []).append(summarise(variant, run_dir))
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "ablations.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    (output / "ablations.md").write_text(table(results), encoding="utf-8")
+    print(table(results))
+
+
+if __name__ == "__main__":
+    run_cli(main)
