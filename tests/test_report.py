@@ -163,3 +163,42 @@ def test_report_html_in_the_browser(clear_win):
         expect(page.locator("table").first).to_be_visible()
         assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
         screenshot(page, "report")
+
+
+def test_ablation_tables_and_what_they_changed(clear_win, tmp_path):
+    rows = [
+        {
+            "variant": "with BatchNorm",
+            "model": "scratch-complex",
+            "metric": "accuracy",
+            "validation": 0.91,
+            "test": 0.90,
+            "train_runtime_s": 80.0,
+            "train_validation_gap": 0.02,
+            "verdict": "no sign of overfitting",
+        },
+        {
+            "variant": "without BatchNorm",
+            "model": "scratch-complex",
+            "metric": "accuracy",
+            "validation": 0.75,
+            "test": 0.74,
+            "train_runtime_s": 70.0,
+            "train_validation_gap": 0.12,
+            "verdict": "strong overfitting",
+        },
+    ]
+    ablations = tmp_path / "ablations-image"
+    ablations.mkdir()
+    (ablations / "ablations.json").write_text(json.dumps({"batchnorm": rows}))
+    md_path, _ = write_report([clear_win, ablations], tmp_path / "out")
+    report = md_path.read_text()
+    assert "## Ablations" in report and "### batchnorm" in report
+    assert "| without BatchNorm | 0.7500 | 0.7400 | 70.0 | +0.120 (strong overfitting) |" in report
+    assert (
+        "batchnorm: with BatchNorm is best on validation accuracy (0.910), 0.160 above without BatchNorm (0.750); "
+        "test 0.900 vs 0.740; training took 80 s vs 70 s." in report
+    )
+    assert "Ablations are in their own section below." in report
+    with pytest.raises(Exception, match="no training run given"):
+        write_report([ablations], tmp_path / "alone")

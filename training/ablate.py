@@ -33,6 +33,7 @@ if __package__ in (None, ""):  # run as a script (python training/ablate.py)
 
 from transformers import HfArgumentParser
 
+from training import insights
 from training.errors import UserError, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,12 +127,13 @@ def summarise(variant: str, run_dir: Path) -> dict[str, Any]:
     }
 
 
-def table(results: dict[str, list[dict[str, Any]]]) -> str:
-    lines = ["# Ablations", ""]
+def table(results: dict[str, list[dict[str, Any]]], level: int = 1) -> str:
+    """``ablations.md``; the report includes the same tables one heading level down."""
+    lines = ["#" * level + " Ablations", ""]
     for name, rows in results.items():
         metric = rows[0]["metric"]
         lines += [
-            f"## {name}",
+            "#" * (level + 1) + f" {name}",
             "",
             f"| variant | validation {metric} | test {metric} | training time (s) | train-validation gap |",
             "|---|---|---|---|---|",
@@ -141,8 +143,7 @@ def table(results: dict[str, list[dict[str, Any]]]) -> str:
             f"{r['train_validation_gap']:+.3f} ({r['verdict']}) |"
             for r in rows
         ]
-        best = max(rows, key=lambda r: r["validation"])
-        lines += ["", f"Best on validation: {best['variant']}.", ""]
+        lines += ["", insights.ablation_effect(name, rows), ""]
     return "\n".join(lines)
 
 

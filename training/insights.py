@@ -121,3 +121,18 @@ def insights(results: dict[str, Any]) -> list[str]:
     """All of the above, in reading order."""
     lines = [winner(results), cost(results), pretraining(results), overfitting(results), *confusions(results)]
     return [line for line in lines if line]
+
+
+def ablation_effect(name: str, rows: list[dict[str, Any]]) -> str:
+    """What one ablation changed: the best and worst variant on validation, by how much, at what time cost."""
+    best = max(rows, key=lambda r: r["validation"])
+    worst = min(rows, key=lambda r: r["validation"])
+    metric = best["metric"]
+    if best is worst or best["validation"] == worst["validation"]:
+        return f"{name}: every variant scores the same validation {metric} ({best['validation']:.3f})."
+    return (
+        f"{name}: {best['variant']} is best on validation {metric} ({best['validation']:.3f}), "
+        f"{best['validation'] - worst['validation']:.3f} above {worst['variant']} ({worst['validation']:.3f}); "
+        f"test {best['test']:.3f} vs {worst['test']:.3f}; training took {seconds(best['train_runtime_s'])} vs "
+        f"{seconds(worst['train_runtime_s'])}."
+    )

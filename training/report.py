@@ -25,6 +25,7 @@ if __package__ in (None, ""):  # run as a script (python training/report.py)
 from transformers import HfArgumentParser
 
 from training import insights
+from training.ablate import table
 from training.errors import UserError, run_cli
 from training.results import comparison_rows
 
@@ -54,15 +55,24 @@ class Run:
     description: dict[str, Any]
 
 
-def load_runs(paths: list[Path]) -> list[Run]:
-    runs = []
+def load_runs(paths: list[Path]) -> tuple[list[Run], dict[str, list[dict[str, Any]]]]:
+    """The training runs among ``paths``, and the ablation tables of the ablation folders among them."""
+    runs, ablations = [], {}
     for path in paths:
+        if (path / "ablations.json").is_file():
+            ablations.update(json.loads((path / "ablations.json").read_text(encoding="utf-8")))
+            continue
         if not (path / "results.json").is_file():
-            raise UserError(f"{path} has no results.json: give the --output_dir of a finished training run.")
+            raise UserError(
+                f"{path} has no results.json (nor ablations.json): give the --output_dir of a finished training "
+                "run, or of training/ablate.py."
+            )
         results = json.loads((path / "results.json").read_text(encoding="utf-8"))
         description = json.loads((path / "dataset.json").read_text(encoding="utf-8"))
         runs.append(Run(path, results, description))
-    return runs
+    if not runs:
+        raise UserError("no training run given: the report needs at least one run's --output_dir.")
+    return runs, ablations
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
@@ -86,7 +96,7 @@ def _size_mb(model_dir: Path) -> float:
     return sum(p.stat().st_size for p in model_dir.glob("*.safetensors")) / 1e6
 
 
-def run_sections(run: Run, number: int, base: Path) -> list[str]:
+def run_sections(run: Run, number: int, base: Path, ablations_given: bool = False) -> list[str]:
     """The paper's sections for one run (numbered ``number.x`` when several runs share a report)."""
     results, description = run.results, run.description
     metric, task = results["primary_metric"], results["task"].replace("-", " ")
@@ -174,8 +184,9 @@ def run_sections(run: Run, number: int, base: Path) -> list[str]:
         ],
     )
     out += [
-        "Hyperparameter search, cross-validation and ablations were not run for this report: the figures "
-        "come from one training run per model, so the noise estimates below are the test set's only.",
+        ("Ablations are in their own section below. " if ablations_given else "No ablations were given. ")
+        + "Hyperparameter search and cross-validation were not run for this report: the figures come from one "
+        "training run per model, so the noise estimates below are the test set's only.",
         "",
     ]
 
@@ -247,14 +258,16 @@ def appendix(run: Run, number: int) -> list[str]:
     return [*out, ""]
 
 
-def build_report(runs: list[Run], base: Path, title: str | None = None) -> str:
+def build_report(runs: list[Run], base: Path, title: str | None = None, ablations: dict | None = None) -> str:
     """The report's Markdown; figure links are relative to ``base`` (where report.md is written)."""
     title = title or "Scratch vs pretrained classifiers: " + "; ".join(r.results["dataset"] for r in runs)
     lines = [f"# {title}", ""]
     summary = [insights.winner(r.results) for r in runs]
     lines += ["**Summary.** " + " ".join(s.replace("**", "") for s in summary), ""]
     for number, run in enumerate(runs, 1):
-        lines += run_sections(run, number, base)
+        lines += run_sections(run, number, base, ablations_given=bool(ablations))
+    if ablations:
+        lines += [table(ablations, level=2), "Each variant is a full training run (training/ablate.py).", ""]
     lines += ["## Appendix", ""]
     for number, run in enumerate(runs, 1):
         lines += appendix(run, number)
@@ -282,10 +295,10 @@ def to_html(markdown: str, base: Path, title: str) -> str:
 
 def write_report(run_dirs: list[Path], output_dir: Path | None = None, title: str | None = None) -> tuple[Path, Path]:
     """Write report.md and report.html; returns their paths."""
-    runs = load_runs(run_dirs)
-    output_dir = output_dir or run_dirs[0]
+    runs, ablations = load_runs(run_dirs)
+    output_dir = output_dir or runs[0].path
     output_dir.mkdir(parents=True, exist_ok=True)
-    markdown = build_report(runs, output_dir, title)
+    markdown = build_report(runs, output_dir, title, ablations)
     md_path, html_path = output_dir / "report.md", output_dir / "report.html"
     md_path.write_text(markdown, encoding="utf-8")
     html_path.write_text(to_html(markdown, output_dir, markdown.splitlines()[0][2:]), encoding="utf-8")
