@@ -36,6 +36,12 @@ def sentiment_rows() -> list[dict]:
     return sentiment_data()
 
 
+def sentiment_csv_args(path: Path) -> list[str]:
+    """A training script's data arguments for ``sentiment_data()`` written as a CSV at ``path``."""
+    data = write_csv(path, sentiment_data())
+    return ["--train_file", str(data), "--text_column", "review", "--label_column", "sentiment"]
+
+
 def sentiment_data() -> list[dict]:
     """The rows of ``sentiment_rows``, for module-scoped fixtures."""
     good = ["great", "lovely", "excellent", "wonderful", "superb", "fantastic"]

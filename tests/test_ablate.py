@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, run_main, sentiment_data, write_csv
+from tests.conftest import ROOT, run_main, sentiment_csv_args
 from training.ablate import ablations
 from training.ablate import main as ablate_main
 
@@ -30,33 +30,12 @@ def test_documented_ablations_and_bad_names(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_optimizer_ablation_runs_tabulates_and_resumes(tmp_path):
-    data = write_csv(tmp_path / "reviews.csv", sentiment_data())
     output = tmp_path / "ablations"
-    command = [
-        sys.executable,
-        str(ROOT / "training" / "ablate.py"),
-        "--task",
-        "text",
-        "--ablations",
-        "optimizer",
-        "--output_dir",
-        str(output),
-        "--",
-        "--train_file",
-        str(data),
-        "--text_column",
-        "review",
-        "--label_column",
-        "sentiment",
-        "--num_train_epochs",
-        "1",
-        "--max_seq_length",
-        "16",
-        "--vocab_size",
-        "200",
-        "--latency_samples",
-        "2",
-    ]
+    data_args = sentiment_csv_args(tmp_path / "reviews.csv")
+    script = [sys.executable, str(ROOT / "training" / "ablate.py")]
+    own = ["--task", "text", "--ablations", "optimizer", "--output_dir", str(output)]
+    training = ["--num_train_epochs", "1", "--max_seq_length", "16", "--vocab_size", "200", "--latency_samples", "2"]
+    command = [*script, *own, "--", *data_args, *training]
     first = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert first.returncode == 0, first.stderr[-3000:]
     rows = json.loads((output / "ablations.json").read_text())["optimizer"]

@@ -20,8 +20,7 @@ from tests.conftest import (
     digit_folders,
     hub_env,
     run_with_hub,
-    sentiment_data,
-    write_csv,
+    sentiment_csv_args,
 )
 
 pytestmark = pytest.mark.slow
@@ -65,10 +64,9 @@ def text_run(hub, tmp_path_factory) -> tuple[Path, str]:
     """Two text models trained and pushed by the training script itself, token on the command line
     (the most exposed place); returns the output dir and everything the run printed."""
     tmp = tmp_path_factory.mktemp("text_push")
-    data = write_csv(tmp / "reviews.csv", sentiment_data())
     output = tmp / "out"
     args = [
-        "--train_file", str(data), "--text_column", "review", "--label_column", "sentiment",
+        *sentiment_csv_args(tmp / "reviews.csv"),
         "--models", "scratch-simple,scratch-complex", "--output_dir", str(output), "--num_train_epochs", "2",
         "--max_seq_length", "16", "--vocab_size", "200", "--latency_samples", "2", "--seed", "3",
         "--push_to_hub", "--hub_model_id", f"{HUB_USER}/reviews", "--hub_token", hub.token,

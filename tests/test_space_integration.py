@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import browser_page, free_port, requires_browser, screenshot, serve_app
-from tests.conftest import HUB_USER, ROOT, digit_folders, hub_env, run_script, run_with_hub, sentiment_data, write_csv
+from tests.conftest import HUB_USER, ROOT, digit_folders, hub_env, run_script, run_with_hub, sentiment_csv_args
 
 pytestmark = pytest.mark.slow
 sys.path.insert(0, str(ROOT / "space"))
@@ -25,16 +25,10 @@ TEXT = "a wonderful concert number 3"
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, Path]:
     tmp = tmp_path_factory.mktemp("space_runs")
-    data = write_csv(tmp / "reviews.csv", sentiment_data())
     run_script(
         "train_text.py",
         [
-            "--train_file",
-            str(data),
-            "--text_column",
-            "review",
-            "--label_column",
-            "sentiment",
+            *sentiment_csv_args(tmp / "reviews.csv"),
             "--models",
             "scratch-simple,glove-lstm",
             "--output_dir",
