@@ -17,7 +17,6 @@ exits non-zero when a target is missed.
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,9 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "space")]
+from catalog import api_name  # noqa: E402  (the app's own endpoint names)
+
 TWEET = "Forest fire near La Ronge Sask. Canada - evacuation ordered for residents, roads closed #wildfire"
 SINGLE, CLIENTS, PER_CLIENT, WARMUP = 60, 20, 5, 5
 # p50 targets of a single request (ms), by model name; image models get theirs with "image:".
@@ -70,10 +72,6 @@ def quick_run(kind: str, output_root: Path) -> Path:
     print("$", " ".join(command), flush=True)
     subprocess.run(command, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     return output
-
-
-def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
 class App:
@@ -165,13 +163,13 @@ def measure(app: App, kind: str, models: list[str], value) -> dict[str, dict]:
             for model, latency in zip(models, data[2:-1:2], strict=True):
                 own[model].append(float(latency.split()[0]))
         for model in models:
-            endpoint = f"{kind}_{slug(model)}"
+            endpoint = api_name(kind, model)
             for _ in range(WARMUP):
                 app.run(client, endpoint, value)
             single = [app.run(client, endpoint, value)[0] for _ in range(SINGLE)]
             figures[model] = {"model_ms": percentiles(own[model][WARMUP:]), "request_ms": percentiles(single)}
     for model in models:
-        figures[model].update(concurrently(app.run, f"{kind}_{slug(model)}", value))
+        figures[model].update(concurrently(app.run, api_name(kind, model), value))
     figures["all models (Classify, queued)"] = {
         "model_ms": {"p50": None, "p95": None},
         "request_ms": percentiles(page_times[WARMUP:]),

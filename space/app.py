@@ -54,10 +54,6 @@ def image_input(**kwargs: Any) -> gr.Image:
     return component
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-
-
 def _outputs(prediction: Prediction, models: list[ModelEntry]) -> list[Any]:
     """Status, then a (label, latency) pair per available model, then the agreement line."""
     values: list[Any] = [prediction.message]
@@ -100,9 +96,9 @@ def _try_it(section: Section) -> None:
                         label = gr.Label(
                             label=entry.name,
                             num_top_classes=catalog.TOP_K,
-                            elem_id=f"{section.kind}-label-{_slug(entry.name)}",
+                            elem_id=f"{section.kind}-label-{catalog.slug(entry.name)}",
                         )
-                        latency = gr.Markdown(elem_id=f"{section.kind}-latency-{_slug(entry.name)}")
+                        latency = gr.Markdown(elem_id=f"{section.kind}-latency-{catalog.slug(entry.name)}")
                         outputs += [label, latency]
             outputs.append(agreement)
             for entry in section.models:
@@ -142,7 +138,7 @@ def _try_it(section: Section) -> None:
             one_model,
             inputs=source,
             outputs=outputs[1 + 2 * i],
-            api_name=f"{section.kind}_{_slug(entry.name)}",
+            api_name=catalog.api_name(section.kind, entry.name),
             queue=False,
         )
 
@@ -232,7 +228,7 @@ def _models(section: Section) -> None:
         with gr.Accordion(
             f"{entry.name} ({entry.source})",
             open=len(section.models) == 1,
-            elem_id=f"{section.kind}-card-{_slug(entry.name)}",
+            elem_id=f"{section.kind}-card-{catalog.slug(entry.name)}",
         ):
             if entry.error:
                 gr.Markdown(f"Unavailable: {entry.error}")
@@ -257,7 +253,7 @@ def build_app(sections: list[Section], title: str = "Classification lab") -> gr.
                         ("Dataset", _dataset),
                         ("Models", _models),
                     ):
-                        with gr.Tab(name, id=f"{section.kind}-{_slug(name)}"):
+                        with gr.Tab(name, id=f"{section.kind}-{catalog.slug(name)}"):
                             build(section)
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
     return demo

@@ -8,9 +8,11 @@ data), a model directory, or a Hub repo id. Paths are relative to the config fil
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +45,12 @@ class ModelEntry:
     error: str | None = None
     files: dict[str, str] = field(default_factory=dict)  # MODEL_FILES name -> local path, where found
 
-    @property
+    @cached_property  # read once, after loading has found the files
     def metrics(self) -> dict[str, Any] | None:
         path = self.files.get("metrics.json")
         return json.loads(Path(path).read_text(encoding="utf-8")) if path else None
 
-    @property
+    @cached_property
     def card(self) -> str | None:
         path = self.files.get("README.md")
         return _strip_front_matter(Path(path).read_text(encoding="utf-8")) if path else None
@@ -111,12 +113,27 @@ def read_config(path: Path) -> dict[str, list[str]]:
     return sources
 
 
+def is_path(source: str) -> bool:
+    """A source written as a path (starts with ., / or ~): never a Hub repo id, even if it does not exist."""
+    return source.startswith((".", "/", "~"))
+
+
+def slug(name: str) -> str:
+    """A model or tab name as it appears in element ids and API names: ``glove_lstm``."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def api_name(kind: str, model: str) -> str:
+    """The API endpoint of one model in the app: ``text_glove_lstm``, ``image_pretrained``."""
+    return f"{kind}_{slug(model)}"
+
+
 def _resolve(source: str, base: Path) -> str:
     """A path (starts with ., / or ~, or exists beside the file) made absolute; a Hub repo id as it is."""
     path = Path(source).expanduser()
     if path.is_absolute():
         return str(path)
-    if source.startswith((".", "~")) or (base / path).exists():
+    if is_path(source) or (base / path).exists():
         return str((base / path).resolve())
     return source
 
@@ -146,15 +163,15 @@ def _hub_files(repo_id: str) -> dict[str, str]:
     return files
 
 
-def _entries(source: str, task: str) -> tuple[list[ModelEntry], Path | None]:
-    """The models a source names, not loaded yet, and the run directory when it is one."""
+def _entries(source: str, task: str) -> tuple[list[ModelEntry], dict[str, Any] | None]:
+    """The models a source names, not loaded yet, and the run's results.json when it is a run."""
     path = Path(source)
     if (path / "results.json").is_file():
         results = json.loads((path / "results.json").read_text(encoding="utf-8"))
         if results["task"] != task:
             raise ConfigError(f"{source} is a {results['task']} run, listed under {task.split('-')[0]}.")
-        return [ModelEntry(m["name"], str(path / m["name"])) for m in results["models"]], path
-    if path.is_dir() or source.startswith((".", "/", "~")):
+        return [ModelEntry(m["name"], str(path / m["name"])) for m in results["models"]], results
+    if path.is_dir() or is_path(source):
         return [ModelEntry(path.name, source)], None
     return [ModelEntry(source.split("/")[-1], source)], None  # a Hub repo id
 
@@ -164,7 +181,7 @@ def _load(entry: ModelEntry, task: str, loader: Callable[..., Any]) -> None:
     try:
         if path.is_dir():
             entry.files = {name: str(path / name) for name in MODEL_FILES if (path / name).is_file()}
-        elif entry.source.startswith((".", "/", "~")):
+        elif is_path(entry.source):
             raise FileNotFoundError(
                 f"{entry.source} does not exist: train it first (`make text` and `make image` "
                 "write the default ones), or change the list in models.yaml"
@@ -187,11 +204,10 @@ def load_sections(sources: dict[str, list[str]], loader: Callable[..., Any] | No
             continue
         section = Section(TASKS[kind], [])
         for source in task_sources:
-            entries, run_dir = _entries(source, TASKS[kind])
-            if run_dir is not None and section.run_dir is None:
-                section.run_dir = run_dir
-                section.description = json.loads((run_dir / "dataset.json").read_text(encoding="utf-8"))
-                results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+            entries, results = _entries(source, TASKS[kind])
+            if results is not None and section.run_dir is None:
+                section.run_dir = Path(source)
+                section.description = json.loads((section.run_dir / "dataset.json").read_text(encoding="utf-8"))
                 section.results = results
                 section.primary_metric = results["primary_metric"]
                 section.primary_metric_reason = results["primary_metric_reason"]

@@ -35,6 +35,7 @@ from transformers import HfArgumentParser
 
 from training import insights
 from training.errors import UserError, run_cli
+from training.results import markdown_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -132,18 +133,14 @@ def table(results: dict[str, list[dict[str, Any]]], level: int = 1) -> str:
     lines = ["#" * level + " Ablations", ""]
     for name, rows in results.items():
         metric = rows[0]["metric"]
-        lines += [
-            "#" * (level + 1) + f" {name}",
-            "",
-            f"| variant | validation {metric} | test {metric} | training time (s) | train-validation gap |",
-            "|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {r['variant']} | {r['validation']:.4f} | {r['test']:.4f} | {r['train_runtime_s']:.1f} | "
-            f"{r['train_validation_gap']:+.3f} ({r['verdict']}) |"
+        header = ["variant", f"validation {metric}", f"test {metric}", "training time (s)", "train-validation gap"]
+        cells = [
+            [r["variant"], f"{r['validation']:.4f}", f"{r['test']:.4f}", f"{r['train_runtime_s']:.1f}",
+             f"{r['train_validation_gap']:+.3f} ({r['verdict']})"]
             for r in rows
-        ]
-        lines += ["", insights.ablation_effect(name, rows), ""]
+        ]  # fmt: skip
+        lines += ["#" * (level + 1) + f" {name}", "", *markdown_table(header, cells)]
+        lines += [insights.ablation_effect(name, rows), ""]
     return "\n".join(lines)
 
 

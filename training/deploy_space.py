@@ -12,7 +12,6 @@ downloads them); local run and model directories are uploaded into the Space (``
 """
 
 import ast
-import fnmatch
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,18 +19,18 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script (python training/deploy_space.py)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx
 import yaml
 from huggingface_hub import CommitOperationAdd, HfApi, SpaceCard
-from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+from huggingface_hub.errors import RepositoryNotFoundError
 from transformers import HfArgumentParser
 
 from training.errors import UserError, run_cli
-from training.publish import UPLOADED, check_push_access, load_run, split_hub_model_id
+from training.publish import HUB_ERRORS, check_push_access, load_run, model_files, split_hub_model_id
 
 ROOT = Path(__file__).resolve().parent.parent
 SPACE_DIR = ROOT / "space"
 APP_FILES = ("app.py", "catalog.py", "requirements.txt")
+CARD = ("README.md",)  # beside what a push sends, the run's own model card: the Space's Models tab shows it
 RUN_FILES = ("results.json", "dataset.json", "comparison.md", "class_balance.png", "examples.png")
 
 sys.path.insert(0, str(SPACE_DIR))  # the app's catalog reads models.yaml: one reader for both
@@ -77,12 +76,6 @@ def imported_modules(start: Path) -> list[Path]:
     return sorted({ROOT / "training" / "__init__.py", *seen})
 
 
-def _model_files(model_dir: Path) -> list[Path]:
-    """What training.publish would push, plus the model card as written by the run (the Models tab)."""
-    globs = (*UPLOADED, "README.md")
-    return sorted(p for p in model_dir.iterdir() if p.is_file() and any(fnmatch.fnmatch(p.name, g) for g in globs))
-
-
 def plan_space(sources: dict[str, list[str]], title: str) -> tuple[dict[str, Path | bytes], list[str]]:
     """Every file of the Space (path in the repo -> local file or content) and the Hub model ids it
     loads. Local directories are checked here, before anything is sent."""
@@ -98,13 +91,13 @@ def plan_space(sources: dict[str, list[str]], title: str) -> tuple[dict[str, Pat
                 target = f"runs/{path.name}"
                 files.update({f"{target}/{name}": path / name for name in RUN_FILES if (path / name).is_file()})
                 for name in names:
-                    files.update({f"{target}/{name}/{p.name}": p for p in _model_files(path / name)})
+                    files.update({f"{target}/{name}/{p.name}": p for p in model_files(path / name, CARD)})
             elif path.is_dir():
                 if not (path / "config.json").is_file():
                     raise UserError(f"{path} is neither a run directory (results.json) nor a model (config.json).")
                 target = f"models/{path.name}"
-                files.update({f"{target}/{p.name}": p for p in _model_files(path)})
-            elif source.startswith((".", "/", "~")):
+                files.update({f"{target}/{p.name}": p for p in model_files(path, CARD)})
+            elif catalog.is_path(source):
                 raise UserError(f"{source} does not exist. Train it first, or remove it from the configuration.")
             else:
                 target = source
@@ -168,7 +161,7 @@ def deploy_space(args: DeployArguments) -> str:
         info = api.create_commit(
             space_id, operations, repo_type="space", token=token, commit_message="Deploy the classification-lab app"
         )
-    except (HfHubHTTPError, httpx.HTTPError, OSError) as error:
+    except HUB_ERRORS as error:
         raise UserError(
             f"deploying the Space {space_id} failed: {str(error).strip()}\nNothing local was changed; "
             "run the same command again."

@@ -39,6 +39,8 @@ UPLOADED = (
     "learning_curves.png", "example.png",
 )  # fmt: skip
 REQUIRED = ("config.json", "metrics.json")
+# What a failed Hub call raises: the Hub's answer, the HTTP client's own errors, or the network's.
+HUB_ERRORS = (HfHubHTTPError, httpx.HTTPError, OSError)
 
 # huggingface_hub's HTTP client logs every request at INFO; the scripts log at INFO for their own news.
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -104,6 +106,12 @@ def load_run(output_dir: Path, models: list[str] | None) -> tuple[dict, dict, li
     return results, description, names
 
 
+def model_files(model_dir: Path, extra: tuple[str, ...] = ()) -> list[Path]:
+    """The files of a model folder that go to the Hub (``UPLOADED``, plus ``extra`` name patterns)."""
+    patterns = (*UPLOADED, *extra)
+    return sorted(p for p in model_dir.iterdir() if p.is_file() and any(fnmatch.fnmatch(p.name, g) for g in patterns))
+
+
 def plan_uploads(
     output_dir: Path, run: tuple[dict, dict, list[str]], namespace: str, repo_prefix: str, license: str
 ) -> list[Upload]:
@@ -113,11 +121,8 @@ def plan_uploads(
     uploads = []
     for name in names:
         model_dir, repo_id = output_dir / name, f"{namespace}/{repo_prefix}-{name}"
-        files = sorted(
-            p for p in model_dir.iterdir() if p.is_file() and any(fnmatch.fnmatch(p.name, g) for g in UPLOADED)
-        )
         card = build_model_card(by_name[name], description, results, model_dir, model_id=repo_id, license=license)
-        uploads.append(Upload(name, repo_id, files, str(card)))
+        uploads.append(Upload(name, repo_id, model_files(model_dir), str(card)))
     return uploads
 
 
@@ -196,7 +201,7 @@ def publish_run(
             info = api.create_commit(
                 upload.repo_id, operations, commit_message=f"Upload {upload.name} (classification-lab)", token=token
             )
-        except (HfHubHTTPError, httpx.HTTPError, OSError) as error:
+        except HUB_ERRORS as error:
             # Each repo is one commit, so a failure leaves it as it was; the local files were only read.
             pushed = ", ".join(u.repo_id for u in uploads[:done]) or "none"
             raise UserError(

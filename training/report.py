@@ -27,7 +27,7 @@ from transformers import HfArgumentParser
 from training import insights
 from training.ablate import table
 from training.errors import UserError, run_cli
-from training.results import comparison_rows
+from training.results import comparison_rows, markdown_table
 
 CSS = """
 body { font-family: Georgia, 'Times New Roman', serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem;
@@ -75,15 +75,6 @@ def load_runs(paths: list[Path]) -> tuple[list[Run], dict[str, list[dict[str, An
     return runs, ablations
 
 
-def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    return [
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(str(c) for c in row) + " |" for row in rows),
-        "",
-    ]
-
-
 def _figure(run: Run, relative: str, caption: str, base: Path) -> list[str]:
     path = run.path / relative
     if not path.is_file():
@@ -125,7 +116,7 @@ def run_sections(run: Run, number: int, base: Path, ablations_given: bool = Fals
         f"Largest/smallest training class: {description['imbalance_ratio']:.2f}.",
         "",
     ]
-    out += _table(
+    out += markdown_table(
         ["class", *(f"{split} (share)" for split in balance)],
         [
             [name, *(f"{balance[s][name]['count']} ({balance[s][name]['share']:.0%})" for s in balance)]
@@ -154,7 +145,7 @@ def run_sections(run: Run, number: int, base: Path, ablations_given: bool = Fals
     ]
 
     out += ["### Models", ""]
-    out += _table(
+    out += markdown_table(
         ["model", "kind", "architecture", "parameters", "trainable", "size (MB)"],
         [
             [
@@ -171,7 +162,7 @@ def run_sections(run: Run, number: int, base: Path, ablations_given: bool = Fals
 
     out += ["### Experiments", ""]
     keys = ["learning_rate", "num_train_epochs", "per_device_train_batch_size", "weight_decay", "optim"]
-    out += _table(
+    out += markdown_table(
         ["model", *keys, "epochs trained", "device"],
         [
             [
@@ -196,7 +187,7 @@ def run_sections(run: Run, number: int, base: Path, ablations_given: bool = Fals
         "",
         f"Test split, {n['test']:,} examples; primary metric marked *; best per column in bold.",
         "",
-        *_table(header, rows),
+        *markdown_table(header, rows),
     ]
     for m in models:
         out += _figure(run, f"{m['name']}/confusion_matrix.png", f"{m['name']}: confusion matrix (test)", base)
@@ -204,7 +195,7 @@ def run_sections(run: Run, number: int, base: Path, ablations_given: bool = Fals
         out += _figure(run, f"{m['name']}/learning_curves.png", f"{m['name']}: learning curves", base)
     notes = results["overfitting"]
     out += ["Overfitting (primary metric by split):", ""]
-    out += _table(
+    out += markdown_table(
         ["model", "train", "validation", "test", "train-validation gap", "verdict"],
         [
             [
@@ -219,7 +210,7 @@ def run_sections(run: Run, number: int, base: Path, ablations_given: bool = Fals
         ],
     )
     out += ["Efficiency:", ""]
-    out += _table(
+    out += markdown_table(
         ["model", "training time", "training throughput (examples/s)", "inference (ms/example)", "device"],
         [
             [
@@ -244,7 +235,7 @@ def appendix(run: Run, number: int) -> list[str]:
         out += [
             f"**{m['name']}**",
             "",
-            *_table(
+            *markdown_table(
                 ["class", "precision", "recall", "F1", "support"],
                 [
                     [c, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", v["support"]]

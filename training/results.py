@@ -116,6 +116,16 @@ def _value(model: dict[str, Any], key: str) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
+def markdown_table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    """A Markdown table's lines, then a blank line (comparison.md, the report, the ablation tables)."""
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+        *("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows),
+        "",
+    ]
+
+
 def comparison_markdown(results: dict[str, Any]) -> str:
     """``comparison.md``: the comparison table with the primary metric and the overfitting notes."""
     header, rows = comparison_rows(results["models"], results["primary_metric"])
@@ -125,10 +135,7 @@ def comparison_markdown(results: dict[str, Any]) -> str:
         f"Test split ({results['num_examples']['test']} examples). Primary metric (*): "
         f"**{results['primary_metric']}**. {results['primary_metric_reason']} Best value per column in bold.",
         "",
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join("---" for _ in header) + "|",
-        *("| " + " | ".join(row) + " |" for row in rows),
-        "",
+        *markdown_table(header, rows),
         "## Overfitting",
         "",
         *(f"- **{name}**: {note['text']}" for name, note in results["overfitting"].items()),
