@@ -22,7 +22,6 @@ The ablations (``--ablations`` picks some):
 
 import json
 import re
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,10 +33,10 @@ if __package__ in (None, ""):  # run as a script (python training/ablate.py)
 from transformers import HfArgumentParser
 
 from training import insights
+from training.arguments import split_passthrough
 from training.errors import UserError, run_cli
 from training.results import markdown_table
-
-ROOT = Path(__file__).resolve().parent.parent
+from training.workflow import run_training_script
 
 
 def _learning_rate(task: str, model: str) -> float:
@@ -145,9 +144,7 @@ def table(results: dict[str, list[dict[str, Any]]], level: int = 1) -> str:
 
 
 def main() -> None:
-    argv = sys.argv[1:]
-    passthrough = argv[argv.index("--") + 1 :] if "--" in argv else []
-    own = argv[: argv.index("--")] if "--" in argv else argv
+    own, passthrough = split_passthrough(sys.argv[1:])
     (args,) = HfArgumentParser(AblationArguments).parse_args_into_dataclasses(own)
     if args.task not in ("text", "image"):
         raise UserError(f"--task must be text or image (got {args.task!r}).")
@@ -159,27 +156,12 @@ def main() -> None:
             f"unknown ablation(s) {', '.join(unknown)} for {args.task}; choose from {', '.join(available)}."
         )
     output = Path(args.output_dir or f"outputs/ablations-{args.task}")
-    script = ROOT / "training" / f"train_{args.task}.py"
     results: dict[str, list[dict[str, Any]]] = {}
     for name in names:
         for variant, variant_args in available[name]:
             run_dir = output / name / _slug(variant)
             if not (run_dir / "results.json").is_file():  # finished variants are kept: rerun to resume
-                command = [
-                    sys.executable,
-                    str(script),
-                    *passthrough,
-                    *variant_args,
-                    "--output_dir",
-                    str(run_dir),
-                    "--overwrite_output_dir",
-                ]
-                print("$", " ".join(command), flush=True)
-                if subprocess.run(command).returncode != 0:
-                    raise UserError(
-                        f"the {name} / {variant} run failed (its message is above); fix it and rerun: "
-                        "finished variants are kept."
-                    )
+                run_training_script(args.task, [*passthrough, *variant_args], run_dir, f"the {name} / {variant} run")
             results.setdefault(name, []).append(summarise(variant, run_dir))
     output.mkdir(parents=True, exist_ok=True)
     (output / "ablations.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

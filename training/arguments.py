@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 import yaml
-from transformers import HfArgumentParser
+from transformers import HfArgumentParser, TrainingArguments
 
 from training.errors import UserError
 
@@ -94,6 +94,40 @@ class RunArguments:
         default=None, metadata={"help": "Stop a model after this many epochs without validation improvement."}
     )
     latency_samples: int = field(default=50, metadata={"help": "Test examples used to time inference (batch 1, CPU)."})
+    cv_folds: int = field(
+        default=0,
+        metadata={
+            "help": "Also run stratified K-fold cross-validation on the training data (K >= 2) and report each "
+            "metric's mean and standard deviation over the held-out folds."
+        },
+    )
+    seeds: int = field(
+        default=1,
+        metadata={"help": "Train each model this many times with seeds seed, seed+1, ...: mean and std of the scores."},
+    )
+
+    def __post_init__(self) -> None:
+        if self.cv_folds == 1 or self.cv_folds < 0:
+            raise UserError(f"--cv_folds must be 0 (off) or at least 2 (got {self.cv_folds}).")
+        if self.seeds < 1:
+            raise UserError(f"--seeds must be at least 1 (got {self.seeds}).")
+
+
+@dataclass
+class ScriptArguments:
+    """A training script's parsed arguments: its model and data dataclasses, the run's, the Trainer's, and
+    the names the user set explicitly (per-model defaults never override those)."""
+
+    model: Any
+    data: Any
+    run: RunArguments
+    training: TrainingArguments
+    explicit: set[str]
+
+    def for_model(self, defaults: dict[str, Any]) -> "ScriptArguments":
+        """The arguments one model trains with: its lineup ``defaults`` wherever the user set nothing."""
+        parts = (with_overrides(a, defaults, self.explicit) for a in (self.model, self.data, self.run, self.training))
+        return ScriptArguments(*parts, explicit=self.explicit)
 
 
 def parse_arguments(
@@ -150,3 +184,11 @@ def selected_models(spec: str, lineup: list[str]) -> list[str]:
             f"unknown model name(s): {', '.join(unknown) or repr(spec)}. Choose from: {', '.join(lineup)} (or 'all')."
         )
     return list(dict.fromkeys(names))
+
+
+def split_passthrough(argv: list[str]) -> tuple[list[str], list[str]]:
+    """A wrapper command's own arguments, and those after ``--`` for the training script."""
+    if "--" not in argv:
+        return argv, []
+    cut = argv.index("--")
+    return argv[:cut], argv[cut + 1 :]

@@ -9,10 +9,12 @@ import csv
 import dataclasses
 import json
 import logging
+import math
 import os
 import shutil
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,11 @@ import numpy as np
 import torch
 from datasets import Dataset, DatasetDict
 from scipy.special import softmax
-from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, pipeline
+from sklearn.model_selection import StratifiedKFold
+from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments, pipeline
 from transformers.trainer_utils import get_last_checkpoint
 
+from training.errors import UserError
 from training.metrics import classification_metrics, trainer_compute_metrics
 from training.plots import plot_confusion_matrix, plot_learning_curves
 from training.results import write_json
@@ -129,44 +133,76 @@ def _write_predictions(path: Path, display: list[str], labels: np.ndarray, probs
             writer.writerow([i, text, names[label], names[predicted], f"{row[predicted]:.6f}", predicted == label])
 
 
-def train_and_evaluate(
-    run: ModelRun,
-    encoded: DatasetDict,
-    collator: Any,
-    training_args: TrainingArguments,
+@dataclass
+class PreparedModel:
+    """One lineup model ready for Trainer: the model and its processor, the splits encoded for it, and
+    the settings it trains with (its per-model defaults applied). Scripts build it with their
+    ``prepare``; training, cross-validation, repeated seeds and sweeps all start from it."""
+
+    run: ModelRun
+    encoded: DatasetDict  # train / validation / test, as model inputs
+    collator: Any
+    training_args: TrainingArguments
+    early_stopping_patience: int | None
+    model_hyperparameters: dict[str, Any]  # the modality's own settings to record (max_seq_length, ...)
+    train_dataset: Dataset | None = None  # what training sees when it differs from encoded["train"] (augmentation)
+
+
+# A script's ``prepare``: the model built and the given splits encoded for it, with this seed.
+Prepare = Callable[[DatasetDict, int], PreparedModel]
+
+
+def build_trainer(
+    prepared: PreparedModel,
     *,
     label_names: list[str],
     primary_metric: str,
-    early_stopping_patience: int | None,
+    checkpoints: Path,
+    model_init: Callable[..., Any] | None = None,
+    trainer_class: type[Trainer] = Trainer,
+    callbacks: list[TrainerCallback] | None = None,
+) -> Trainer:
+    """The Trainer every run uses: evaluation on the validation split each epoch, the best epoch by the
+    primary metric, early stopping when the model asks for it. With ``model_init`` (sweeps) the model is
+    rebuilt for every trial."""
+    # push_to_hub off: Trainer would push every checkpoint to one repo; the run pushes each model at the end.
+    args = dataclasses.replace(prepared.training_args, output_dir=str(checkpoints), push_to_hub=False)
+    if args.metric_for_best_model in (None, "loss", "eval_loss"):
+        args = dataclasses.replace(args, metric_for_best_model=primary_metric, greater_is_better=True)
+    patience = prepared.early_stopping_patience
+    return trainer_class(
+        model=None if model_init else prepared.run.model,
+        model_init=model_init,
+        args=args,
+        train_dataset=prepared.encoded["train"] if prepared.train_dataset is None else prepared.train_dataset,
+        eval_dataset=prepared.encoded["validation"],
+        data_collator=prepared.collator,
+        processing_class=prepared.run.processor,
+        compute_metrics=trainer_compute_metrics(label_names),
+        callbacks=([EarlyStoppingCallback(patience)] if patience else []) + (callbacks or []),
+    )
+
+
+def train_and_evaluate(
+    prepared: PreparedModel,
+    *,
+    label_names: list[str],
+    primary_metric: str,
     output_dir: Path,
     inputs: EvaluationInputs,
-    model_hyperparameters: dict[str, Any],
     resume: bool,
-    train_dataset: Dataset | None = None,
+    more_measurements: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Train ``run.model`` on ``encoded['train']``, keep its best validation epoch, evaluate every split,
-    save it under ``output_dir/run.name`` and return its ``metrics.json`` content.
+    """Train the prepared model on its train split, keep its best validation epoch, evaluate every split,
+    save it under ``output_dir/<name>`` and return its ``metrics.json`` content.
 
-    ``model_hyperparameters`` are the modality's own settings to record beside the Trainer's
-    (e.g. ``max_seq_length``). ``train_dataset`` is what training sees when it differs from the
-    ``encoded['train']`` that is evaluated (augmented images)."""
+    ``more_measurements`` (cross-validation, other seeds) gets the metrics and returns what to add
+    to them; it runs before ``metrics.json`` is written, so an interrupted run redoes it."""
+    run = prepared.run
     model_dir = output_dir / run.name
     checkpoints = model_dir / CHECKPOINTS
-    # push_to_hub off: Trainer would push every checkpoint to one repo; the run pushes each model at the end.
-    args = dataclasses.replace(training_args, output_dir=str(checkpoints), push_to_hub=False)
-    if training_args.metric_for_best_model in (None, "loss", "eval_loss"):
-        args = dataclasses.replace(args, metric_for_best_model=primary_metric, greater_is_better=True)
-    callbacks = [EarlyStoppingCallback(early_stopping_patience)] if early_stopping_patience else []
-    trainer = Trainer(
-        model=run.model,
-        args=args,
-        train_dataset=encoded["train"] if train_dataset is None else train_dataset,
-        eval_dataset=encoded["validation"],
-        data_collator=collator,
-        processing_class=run.processor,
-        compute_metrics=trainer_compute_metrics(label_names),
-        callbacks=callbacks,
-    )
+    trainer = build_trainer(prepared, label_names=label_names, primary_metric=primary_metric, checkpoints=checkpoints)
+    args = trainer.args
     last_checkpoint = get_last_checkpoint(str(checkpoints)) if resume and checkpoints.is_dir() else None
     if last_checkpoint:
         logger.info("Resuming %s from %s", run.name, last_checkpoint)
@@ -174,7 +210,7 @@ def train_and_evaluate(
 
     split_metrics, test_probs, test_labels = {}, None, None
     for split in ("train", "validation", "test"):
-        probs, labels = _predict(trainer, encoded[split])
+        probs, labels = _predict(trainer, prepared.encoded[split])
         split_metrics[split] = classification_metrics(labels, probs, label_names)
         if split == "test":
             test_probs, test_labels = probs, labels
@@ -197,8 +233,8 @@ def train_and_evaluate(
         **run.details,
         "hyperparameters": {
             **{k: getattr(v, "value", v) for k in RECORDED_HYPERPARAMETERS for v in [getattr(args, k)]},
-            **model_hyperparameters,
-            "early_stopping_patience": early_stopping_patience,
+            **prepared.model_hyperparameters,
+            "early_stopping_patience": prepared.early_stopping_patience,
         },
         "training_device": training_device(args),
         "train_runtime_s": round(float(train_output.metrics["train_runtime"]), 2),
@@ -220,8 +256,115 @@ def train_and_evaluate(
     plot_learning_curves(
         metrics["history"], primary_metric, f"{run.name}: learning curves", model_dir / "learning_curves.png"
     )
+    if more_measurements:
+        metrics.update(more_measurements(metrics))
     write_json(metrics, model_dir / "metrics.json")
     return metrics
+
+
+def score_summary(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Mean, sample standard deviation and the values of every scalar metric over repeated runs."""
+    summary = {}
+    for key, first in runs[0].items():
+        if isinstance(first, bool) or not isinstance(first, int | float):
+            continue
+        values = [float(run[key]) for run in runs]
+        if any(math.isnan(v) for v in values):
+            continue
+        summary[key] = {
+            "mean": round(statistics.fmean(values), 6),
+            "std": round(statistics.stdev(values), 6) if len(values) > 1 else 0.0,
+            "values": [round(v, 6) for v in values],
+        }
+    return summary
+
+
+def _fit_and_score(
+    prepared: PreparedModel, splits: tuple[str, ...], checkpoints: Path, label_names: list[str], primary_metric: str
+) -> tuple[dict[str, dict[str, Any]], float]:
+    """Train a throwaway model (nothing saved) and score it on ``splits``; also its training seconds."""
+    trainer = build_trainer(prepared, label_names=label_names, primary_metric=primary_metric, checkpoints=checkpoints)
+    try:
+        runtime = float(trainer.train().metrics["train_runtime"])
+        scores = {}
+        for split in splits:
+            probs, labels = _predict(trainer, prepared.encoded[split])
+            scores[split] = classification_metrics(labels, probs, label_names)
+        return scores, runtime
+    finally:
+        shutil.rmtree(checkpoints, ignore_errors=True)
+
+
+def check_folds(labels: Any, folds: int) -> None:
+    """Stratified K-fold needs K training examples of every class."""
+    smallest = int(np.bincount(np.asarray(labels)).min()) if len(labels) else 0
+    if smallest < folds:
+        raise UserError(
+            f"--cv_folds {folds} needs at least {folds} training examples of every class; the smallest class has "
+            f"{smallest}. Use fewer folds (or more data)."
+        )
+
+
+def cross_validate(
+    prepare: Prepare,
+    splits: DatasetDict,
+    *,
+    folds: int,
+    seed: int,
+    label_names: list[str],
+    primary_metric: str,
+    work_dir: Path,
+) -> dict[str, Any]:
+    """Stratified K-fold on the training split: each fold's model is built and trained on the other
+    K-1 folds and scored on the held-out fold. The validation split still picks the best epoch and
+    stops training, so the held-out fold's score is never used for a choice (no selection bias)."""
+    labels = np.asarray(splits["train"]["label"])
+    check_folds(labels, folds)
+    kfold = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    scores, runtimes, sizes = [], [], []
+    for k, (train_idx, held_idx) in enumerate(kfold.split(np.zeros(len(labels)), labels), start=1):
+        fold = DatasetDict(
+            train=splits["train"].select(train_idx),
+            validation=splits["validation"],
+            test=splits["train"].select(held_idx),
+        )
+        prepared = prepare(fold, seed)
+        logger.info("Cross-validation of %s: fold %d/%d (%d held out)", prepared.run.name, k, folds, len(held_idx))
+        fold_scores, runtime = _fit_and_score(prepared, ("test",), work_dir / f"fold-{k}", label_names, primary_metric)
+        scores.append(fold_scores["test"])
+        runtimes.append(runtime)
+        sizes.append(len(held_idx))
+    return {
+        "folds": folds,
+        "seed": seed,
+        "held_out_examples": sizes,
+        "train_runtime_s": score_summary([{"t": t} for t in runtimes])["t"],
+        "metrics": score_summary(scores),
+    }
+
+
+def repeat_with_seeds(
+    prepare: Prepare,
+    splits: DatasetDict,
+    *,
+    first: dict[str, Any],
+    seeds: list[int],
+    label_names: list[str],
+    primary_metric: str,
+    work_dir: Path,
+) -> dict[str, Any]:
+    """The model trained again with each of ``seeds[1:]`` (initialisation, data order, dropout), scored on
+    validation and test; ``first`` is the saved model's metrics, trained with ``seeds[0]``."""
+    validation, test = [first["validation"]], [first["test"]]
+    for seed in seeds[1:]:
+        prepared = prepare(splits, seed)
+        logger.info("Repeating %s with seed %d", prepared.run.name, seed)
+        scores, _ = _fit_and_score(
+            prepared, ("validation", "test"), work_dir / f"seed-{seed}", label_names, primary_metric
+        )
+        validation.append(scores["validation"])
+        test.append(scores["test"])
+    return {"seeds": seeds, "validation": score_summary(validation), "test": score_summary(test)}
 
 
 def load_finished(output_dir: Path, name: str) -> dict[str, Any] | None:

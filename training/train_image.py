@@ -6,11 +6,13 @@
 
 With no data arguments it trains on scikit-learn's digits (offline). Every TrainingArguments flag
 works (``--help``). The output layout is the text script's, plus ``examples.png`` (README.md).
+``parse``, ``load_data`` and ``prepare`` are also what ``training/sweep.py`` searches with.
 """
 
 import dataclasses
 import logging
 import sys
+from functools import partial
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script (accelerate launch training/train_image.py)
@@ -20,43 +22,79 @@ from datasets import DatasetDict
 from transformers import DefaultDataCollator, TrainingArguments, set_seed
 from transformers.image_utils import load_image
 
-from training.arguments import RunArguments, parse_arguments, with_overrides
-from training.data import finalize
+from training.arguments import RunArguments, ScriptArguments, parse_arguments
+from training.data import ClassificationData, finalize
 from training.describe import describe_dataset, image_examples, image_statistics, plot_examples
 from training.errors import run_cli
-from training.experiment import EvaluationInputs, train_and_evaluate
+from training.experiment import EvaluationInputs, PreparedModel
 from training.image_data import ImageDataArguments, has_small_images, image_references, load_image_data
 from training.image_models import IMAGE_MODELS, ImageModelArguments
 from training.image_transforms import augmentation, pixel_transform, resolve_augmentation
 from training.model_card import EXAMPLE_IMAGE
-from training.workflow import describe_run, finish_run, finished_model, start_run
+from training.workflow import describe_run, finish_run, finished_model, start_run, train_model
 
 logger = logging.getLogger("train_image")
 
+TASK = "image-classification"
+LINEUP = IMAGE_MODELS
+
+
+def parse(argv: list[str] | None = None) -> ScriptArguments:
+    """This script's arguments, from the command line (or ``argv``) or one JSON/YAML file."""
+    parsed, explicit = parse_arguments(
+        (ImageModelArguments, ImageDataArguments, RunArguments, TrainingArguments), "outputs/image", argv
+    )
+    args = ScriptArguments(*parsed, explicit=explicit)
+    # Images become pixel_values on the fly (with_transform): Trainer must keep the image column.
+    args.training = dataclasses.replace(args.training, remove_unused_columns=False)
+    return args
+
+
+def load_data(args: ScriptArguments) -> ClassificationData:
+    """Load the images, check every file, deduplicate and split; note whether they are small (digits)."""
+    seed = args.training.seed
+    data = finalize(load_image_data(args.data, seed), args.data.max_train_samples, args.data.max_eval_samples, seed)
+    if has_small_images(data.splits["train"]):
+        data.notes["small_images"] = "median side under 64 px: small-image defaults (resolution, no augmentation)"
+    return data
+
+
+def prepare(
+    name: str, args: ScriptArguments, data: ClassificationData, splits: DatasetDict, seed: int
+) -> PreparedModel:
+    """Model ``name`` built for the data, and ``splits`` turned into pixels by its processor (training
+    adds the augmentation; evaluation sees every split through the saved processor alone)."""
+    spec = IMAGE_MODELS[name]
+    own = args.for_model(spec.defaults)
+    small_images = "small_images" in data.notes
+    set_seed(seed)
+    model_run = spec.build(own.model, data.label_names, small_images)
+    model_run.name, model_run.kind = name, spec.kind
+    augment = resolve_augmentation(own.data.augmentation, small_images)
+    logger.info("Built %s: %s; augmentation %s", name, model_run.architecture, augment)
+    augment_images = augmentation(augment, model_run.details["image_size"], model_run.details["crop_pct"])
+    to_pixels = pixel_transform(model_run.processor)
+    encoded = DatasetDict({k: split.with_transform(to_pixels) for k, split in splits.items()})
+    return PreparedModel(
+        model_run, encoded, DefaultDataCollator(), dataclasses.replace(own.training, seed=seed),
+        own.run.early_stopping_patience, {"image_size": model_run.details["image_size"], "augmentation": augment},
+        train_dataset=splits["train"].with_transform(pixel_transform(model_run.processor, augment_images)),
+    )  # fmt: skip
+
 
 def main() -> None:
-    (model_args, data_args, run_args, training_args), explicit = parse_arguments(
-        (ImageModelArguments, ImageDataArguments, RunArguments, TrainingArguments), default_output_dir="outputs/image"
-    )
-    # Images become pixel_values on the fly (with_transform): Trainer must keep the image column.
-    training_args = dataclasses.replace(training_args, remove_unused_columns=False)
-    run = start_run("image-classification", list(IMAGE_MODELS), run_args, training_args)
+    args = parse()
+    run = start_run(TASK, list(LINEUP), args.run, args.training)
 
     # Data: load, check every file, deduplicate, split; then describe it.
-    data = finalize(
-        load_image_data(data_args, training_args.seed), data_args.max_train_samples, data_args.max_eval_samples,
-        training_args.seed,
-    )  # fmt: skip
-    small_images = has_small_images(data.splits["train"])
-    if small_images:
-        data.notes["small_images"] = "median side under 64 px: small-image defaults (resolution, no augmentation)"
+    data = load_data(args)
     description = describe_dataset(data, image_statistics, image_examples)
-    describe_run(run, description, run_args.primary_metric)
+    describe_run(run, description, args.run.primary_metric)
     if run.is_main:
         plot_examples(data.splits["train"], data.label_names, run.output_dir / "examples.png")
 
     # Models: each is built, trained with Trainer, evaluated on every split and saved in turn.
-    test_images = data.splits["test"].select(range(min(run_args.latency_samples, len(data.splits["test"]))))
+    test_images = data.splits["test"].select(range(min(args.run.latency_samples, len(data.splits["test"]))))
     inputs = EvaluationInputs(
         task=run.task,
         processor_argument="image_processor",
@@ -68,36 +106,7 @@ def main() -> None:
     for name in run.names:
         if finished_model(run, name):
             continue
-        spec = IMAGE_MODELS[name]
-        model_args_for_model, model_data_args, model_run_args, model_training_args = (
-            with_overrides(args, spec.defaults, explicit) for args in (model_args, data_args, run_args, training_args)
-        )
-        set_seed(training_args.seed)
-        model_run = spec.build(model_args_for_model, data.label_names, small_images)
-        model_run.name, model_run.kind = name, spec.kind
-        augment = resolve_augmentation(model_data_args.augmentation, small_images)
-        logger.info("Training %s: %s; augmentation %s", name, model_run.architecture, augment)
-        augment_images = augmentation(augment, model_run.details["image_size"], model_run.details["crop_pct"])
-        # Evaluation sees every split through the saved processor alone; training adds the augmentation.
-        encoded = DatasetDict(
-            {k: split.with_transform(pixel_transform(model_run.processor)) for k, split in data.splits.items()}
-        )
-        run.summaries.append(
-            train_and_evaluate(
-                model_run,
-                encoded,
-                DefaultDataCollator(),
-                model_training_args,
-                label_names=data.label_names,
-                primary_metric=run.primary_metric,
-                early_stopping_patience=model_run_args.early_stopping_patience,
-                output_dir=run.output_dir,
-                inputs=inputs,
-                model_hyperparameters={"image_size": model_run.details["image_size"], "augmentation": augment},
-                resume=run.resume,
-                train_dataset=data.splits["train"].with_transform(pixel_transform(model_run.processor, augment_images)),
-            )  # fmt: skip
-        )
+        train_model(run, partial(prepare, name, args, data), data, inputs, args.run, args.training.seed)
         if run.is_main:
             example_image.save(run.output_dir / name / EXAMPLE_IMAGE)
 

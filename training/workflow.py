@@ -1,10 +1,13 @@
 """The steps every training script shares around its own data and models, in the order its
 ``main()`` calls them: ``start_run`` (logging, threads, checks before anything is written),
-``describe_run`` (primary metric, ``dataset.json``), ``finished_model`` (resume), and ``finish_run``
-(``results.json``, ``comparison.md``).
+``describe_run`` (primary metric, ``dataset.json``), ``finished_model`` (resume), ``train_model`` (with
+cross-validation and repeated seeds when asked) and ``finish_run`` (``results.json``, ``comparison.md``).
 """
 
 import logging
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,8 +17,19 @@ import transformers
 from transformers import TrainingArguments
 
 from training.arguments import RunArguments, selected_models
+from training.data import ClassificationData
 from training.describe import write_description
-from training.experiment import load_finished, use_all_cpu_cores
+from training.errors import UserError
+from training.experiment import (
+    EvaluationInputs,
+    Prepare,
+    check_folds,
+    cross_validate,
+    load_finished,
+    repeat_with_seeds,
+    train_and_evaluate,
+    use_all_cpu_cores,
+)
 from training.model_card import build_model_card
 from training.publish import check_push_access, publish_run, split_hub_model_id
 from training.results import (
@@ -68,6 +82,8 @@ def start_run(task: str, lineup: list[str], run_args: RunArguments, training_arg
         private = bool(training_args.hub_private_repo)
         push = {"namespace": namespace, "repo_prefix": prefix, "token": token, "private": private}
     is_main = training_args.process_index == 0
+    if training_args.world_size > 1 and (run_args.cv_folds or run_args.seeds > 1):
+        raise UserError("--cv_folds and --seeds run in a single process: launch without several processes.")
     return Run(task, lineup, names, output_dir, resume, run_args.overwrite_output_dir, is_main, push)
 
 
@@ -94,6 +110,37 @@ def finished_model(run: Run, name: str) -> bool:
     return finished is not None
 
 
+def train_model(
+    run: Run, prepare: Prepare, data: ClassificationData, inputs: EvaluationInputs, run_args: RunArguments, seed: int
+) -> dict[str, Any]:
+    """Train, evaluate and save one model (``prepare`` builds it for given splits and seed); with
+    ``--cv_folds`` and ``--seeds``, the cross-validation and the other seeds' scores go into its metrics."""
+    splits, label_names = data.splits, data.label_names
+    if run_args.cv_folds:
+        check_folds(splits["train"]["label"], run_args.cv_folds)  # before hours of training, not after
+    prepared = prepare(splits, seed)
+    work_dir = run.output_dir / prepared.run.name / "repeats"
+    common = {"label_names": label_names, "primary_metric": run.primary_metric, "work_dir": work_dir}
+
+    def more_measurements(metrics: dict[str, Any]) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if run_args.cv_folds:
+            extra["cross_validation"] = cross_validate(prepare, splits, folds=run_args.cv_folds, seed=seed, **common)
+        if run_args.seeds > 1:
+            seeds = [seed + i for i in range(run_args.seeds)]
+            extra["seeds"] = repeat_with_seeds(prepare, splits, first=metrics, seeds=seeds, **common)
+        shutil.rmtree(work_dir, ignore_errors=True)
+        return extra
+
+    metrics = train_and_evaluate(
+        prepared, label_names=label_names, primary_metric=run.primary_metric, output_dir=run.output_dir,
+        inputs=inputs, resume=run.resume,
+        more_measurements=more_measurements if run_args.cv_folds or run_args.seeds > 1 else None,
+    )  # fmt: skip
+    run.summaries.append(metrics)
+    return metrics
+
+
 def finish_run(run: Run, description: dict[str, Any]) -> None:
     """Write each model's card (``README.md``), then the comparison (``results.json`` last: its presence
     marks a complete run), and print it."""
@@ -112,3 +159,13 @@ def finish_run(run: Run, description: dict[str, Any]) -> None:
     if run.push:
         publish_run(run.output_dir, models=[m["name"] for m in run.summaries], **run.push)
     logger.info("Best model on test %s: %s. Results in %s", run.primary_metric, results["best_model"], run.output_dir)
+
+
+def run_training_script(task: str, arguments: list[str], output_dir: Path, what: str) -> None:
+    """``train_<task>.py`` in its own process (a fresh process per run, as a user would start it),
+    writing ``output_dir`` from scratch; a failure names the run and keeps earlier finished runs."""
+    script = Path(__file__).resolve().parent / f"train_{task}.py"
+    command = [sys.executable, str(script), *arguments, "--output_dir", str(output_dir), "--overwrite_output_dir"]
+    print("$", " ".join(command), flush=True)
+    if subprocess.run(command).returncode != 0:
+        raise UserError(f"{what} failed (its message is above); fix it and rerun: finished runs are kept.")
