@@ -1,0 +1,109 @@
+"""Hyperparameter search: the documented space and its overrides, the trial-to-arguments mapping, bad
+input refused before anything is written, and a real two-trial study resumed from its SQLite storage
+with the best configuration retrained in the standard layout."""
+
+import json
+import sqlite3
+
+import pytest
+
+from tests.conftest import run_main, run_script, sentiment_csv_args
+from training.errors import UserError
+from training.sweep import load_space, retrain_arguments, training_arguments
+from training.sweep import main as sweep_main
+
+SPACE = {
+    "learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+    "optim": {"type": "categorical", "choices": ["adamw_torch_fused", "sgd", "rmsprop", "adafactor"]},
+    "dropout": {"type": "float", "low": 0.0, "high": 0.5},
+}
+
+
+def test_space_overrides_are_checked(tmp_path):
+    override = tmp_path / "space.yaml"
+    override.write_text("dropout: null\nlearning_rate: {type: float, low: 0.001, high: 0.1}\nwarmup_steps: "
+                        "{type: int, low: 0, high: 10}\n")  # fmt: skip
+    space = load_space(str(override), SPACE)
+    assert "dropout" not in space and space["learning_rate"]["high"] == 0.1 and "warmup_steps" in space
+    for bad, message in (
+        ("colour: {type: categorical, choices: [red]}", "neither in the default space"),
+        ("learning_rate: {type: float, low: 0.1}", "must be {type: float|int"),
+        ("- a list", "must map parameter names"),
+    ):
+        override.write_text(bad)
+        with pytest.raises(UserError, match=message.replace("|", r"\|").replace("{", r"\{")):
+            load_space(str(override), SPACE)
+    with pytest.raises(UserError, match="does not exist"):
+        load_space(str(tmp_path / "missing.yaml"), SPACE)
+
+
+def test_trial_parameters_become_training_arguments():
+    sgd = training_arguments({"learning_rate": 0.001, "optim": "sgd", "dropout": 0.2})
+    assert sgd == {"learning_rate": pytest.approx(0.01), "optim": "sgd", "optim_args": "momentum=0.9"}
+    # Trainer keeps its arguments between trials: optim_args must be cleared after an SGD trial.
+    assert training_arguments({"learning_rate": 0.001, "optim": "rmsprop"})["optim_args"] == ""
+
+    class Trial:
+        params = {"learning_rate": 0.001, "optim": "sgd", "dropout": 0.2}
+        user_attrs = {"training_arguments": training_arguments(params)}
+
+    flags = retrain_arguments(Trial())
+    assert flags[flags.index("--learning_rate") + 1] == "0.01" and flags[flags.index("--dropout") + 1] == "0.2"
+    assert flags[flags.index("--optim_args") + 1] == "momentum=0.9"
+
+
+def test_bad_arguments_write_nothing(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    for argv, message in (
+        (["--task", "audio", "--model", "x"], "--task must be text or image"),
+        (["--task", "text", "--model", "bert", "--output_dir", str(out)], "unknown text model 'bert'"),
+        (["--task", "text", "--model", "scratch-simple", "--pruner", "asha"], "--pruner must be halving, hyperband"),
+        (["--task", "text", "--model", "scratch-simple", "--n_trials", "0"], "--n_trials must be at least 1"),
+    ):
+        code, err = run_main(sweep_main, "sweep.py", argv, capsys)
+        assert code == 2 and message in err, err
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_two_trial_sweep_resumes_from_storage_and_retrains_the_best(tmp_path):
+    out = tmp_path / "sweep"
+    space = tmp_path / "space.yaml"
+    space.write_text("num_train_epochs: {type: int, low: 1, high: 3}\n")
+    data = sentiment_csv_args(tmp_path / "reviews.csv")
+    training = ["--max_seq_length", "16", "--vocab_size", "200", "--latency_samples", "2", "--num_train_epochs", "3"]
+    command = ["--task", "text", "--model", "scratch-simple", "--output_dir", str(out), "--search_space", str(space)]
+
+    run_script("sweep.py", [*command, "--n_trials", "1", "--", *data, *training], tmp_path)
+    first = json.loads((out / "sweep.json").read_text())
+    assert [t["configuration"] for t in first["trials"]] == ["default"]  # trial 0: the lineup defaults
+    assert first["trials"][0]["params"]["learning_rate"] == pytest.approx(5e-3)
+    started = first["trials"][0]
+
+    # The same command with a larger total: trial 0 is read from study.db, only trial 1 runs.
+    run_script("sweep.py", [*command, "--n_trials", "2", "--", *data, *training], tmp_path)
+    summary = json.loads((out / "sweep.json").read_text())
+    assert summary["finished_trials"] == 2 and [t["number"] for t in summary["trials"]] == [0, 1]
+    assert summary["trials"][0] == started  # not rerun
+    with sqlite3.connect(out / "study.db") as db:
+        assert db.execute("select count(*) from trials").fetchone()[0] == 2
+    assert summary["objective"] == "validation accuracy at the best epoch (maximised)"
+    assert summary["best"]["value"] == max(t["value"] for t in summary["trials"] if t["value"] is not None)
+    assert summary["improvement_over_default"] == pytest.approx(summary["best"]["value"] - started["value"])
+    for trial in summary["trials"]:
+        assert (
+            trial["epoch_scores"] and trial["duration_s"] > 0 and set(trial["params"]) == set(summary["search_space"])
+        )
+
+    # Outputs: every trial in sweep.csv, the plots, and the best configuration retrained in the standard layout.
+    assert len((out / "sweep.csv").read_text().strip().splitlines()) == 3
+    assert {"optimization_history.png", "parallel_coordinate.png"} <= set(summary["plots"])
+    best = json.loads((out / "best" / "results.json").read_text())
+    (model,) = best["models"]
+    recorded = model["hyperparameters"]
+    flags = summary["best"]["training_arguments"]
+    assert recorded["learning_rate"] == pytest.approx(float(flags[flags.index("--learning_rate") + 1]))
+    assert summary["retrained"]["test"] == model["test"]["accuracy"]
+    assert (out / "best" / "scratch-simple" / "model.safetensors").is_file()
+    assert not (out / "trials").exists()  # trial checkpoints are removed
+    assert "| 1 |" in (out / "sweep.md").read_text()
