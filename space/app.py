@@ -156,6 +156,12 @@ def _compare(section: Section) -> None:
         elem_id=f"{section.kind}-comparison",
         label="Model comparison",
     )
+    cv_header, cv_rows = catalog.cross_validation(section)
+    if cv_rows:
+        gr.Markdown("### Cross-validation (K-fold on the training split, mean ± std over the held-out folds)")
+        gr.Dataframe(
+            pd.DataFrame(cv_rows, columns=cv_header), interactive=False, elem_id=f"{section.kind}-cross-validation"
+        )
     found = catalog.conclusions(section)
     if found:
         gr.Markdown("### What the results say\n\n" + "\n".join(f"- {line}" for line in found))

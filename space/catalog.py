@@ -20,7 +20,7 @@ import PIL.Image
 import yaml
 
 from training import insights
-from training.results import choose_primary_metric, comparison_rows, overfitting_note
+from training.results import choose_primary_metric, comparison_rows, cross_validation_rows, overfitting_note
 
 logger = logging.getLogger(__name__)
 
@@ -340,6 +340,11 @@ def comparison(section: Section) -> tuple[list[str], list[list[str]]]:
     if not models:
         return ["model"], []
     return comparison_rows(models, section.primary_metric)
+
+
+def cross_validation(section: Section) -> tuple[list[str], list[list[str]]]:
+    """The cross-validation table (models trained with ``--cv_folds``): training's own ``cross_validation_rows``."""
+    return cross_validation_rows([m for m in (entry.metrics for entry in section.models) if m], section.primary_metric)
 
 
 def overfitting(section: Section) -> list[str]:

@@ -202,3 +202,72 @@ def test_ablation_tables_and_what_they_changed(clear_win, tmp_path):
     assert "Ablations are in their own section below." in report
     with pytest.raises(Exception, match="no training run given"):
         write_report([ablations], tmp_path / "alone")
+
+
+def _repeated(m: dict, cv: list[float], seeds: list[float]) -> dict:
+    from training.experiment import score_summary
+
+    m["cross_validation"] = {"folds": len(cv), "metrics": score_summary([{"accuracy": v} for v in cv])}
+    m["seeds"] = {"seeds": list(range(len(seeds))), "test": score_summary([{"accuracy": v} for v in seeds])}
+    return m
+
+
+def test_winner_is_judged_against_cross_validation_noise(tmp_path):
+    from training.results import comparison_markdown
+
+    confusion = [[10, 0, 0], [0, 10, 0], [0, 0, 10]]
+    steady = write_run(
+        tmp_path / "steady",
+        [
+            _repeated(model("cnn", "scratch", 0.80, 0.8, 5, confusion), [0.80, 0.81, 0.79, 0.80, 0.82], [0.8, 0.81]),
+            _repeated(model("effnet", "pretrained", 0.9, 0.9, 9, confusion), [0.9, 0.91, 0.92, 0.9, 0.91], [0.9, 0.92]),
+        ],
+        n_test=60,
+    )  # fmt: skip
+    noisy = write_run(
+        tmp_path / "noisy",
+        [
+            _repeated(model("cnn", "scratch", 0.86, 0.8, 5, confusion), [0.88, 0.86, 0.90, 0.84, 0.87], [0.86, 0.8]),
+            _repeated(model("effnet", "pretrained", 0.88, 0.9, 9, confusion), [0.9, 0.8, 0.95, 0.85, 0.88], [0.8, 0.9]),
+        ],
+        n_test=60,
+    )  # fmt: skip
+    clear = json.loads((steady / "results.json").read_text())
+    close = json.loads((noisy / "results.json").read_text())
+    # On 60 test examples a 0.10 lead is within the test set's noise, but five folds agree on it.
+    assert "Over the same 5 cross-validation folds, effnet scores +0.104 accuracy against cnn" in insights.winner(clear)
+    assert "beyond the noise of repeated training" in insights.winner(clear)
+    assert "within the noise of repeated training" in insights.winner(close)
+    comparison = comparison_markdown(clear)
+    assert "| effnet | 5 | **0.9080 ± 0.0084** |" not in comparison  # the CV table is not bolded
+    assert "| effnet | 5 | 0.9080 ± 0.0084 |" in comparison
+    assert "| effnet | pretrained | **0.9100 ± 0.0141** |" in comparison  # test: mean ± std over the 2 seeds
+    report = write_report([steady], tmp_path / "out")[0].read_text()
+    assert "stratified 5-fold on the training split" in report and "effnet with 2 seeds, test accuracy 0.910" in report
+
+
+def test_sweep_section_from_sweep_json(clear_win, tmp_path):
+    sweep_dir = tmp_path / "sweep-image-cnn"
+    write_run(sweep_dir / "best", [model("cnn", "scratch", 0.93, 0.95, 40, [[9, 1, 0], [0, 10, 0], [0, 0, 10]])], 60)
+    Image.new("RGB", (8, 8), "navy").save(sweep_dir / "optimization_history.png")
+    trials = [{"number": 0, "value": 0.90}, {"number": 1, "value": 0.94}]
+    summary = {
+        "task": "image", "model": "cnn", "primary_metric": "accuracy", "pruner": "hyperband",
+        "objective": "validation accuracy at the best epoch (maximised)", "finished_trials": 2, "pruned_trials": 1,
+        "search_seconds": 300.0, "trials": trials,
+        "search_space": {"learning_rate": {"type": "float", "low": 0.0004, "high": 0.01, "log": True},
+                         "optim": {"type": "categorical", "choices": ["adamw_torch", "sgd"]}},
+        "best": {"number": 1, "value": 0.94, "params": {"learning_rate": 0.0031, "optim": "sgd"}},
+        "default": {"number": 0, "value": 0.90, "params": {}},
+        "retrained": {"validation": 0.935, "test": 0.93, "train_runtime_s": 40.0},
+    }  # fmt: skip
+    (sweep_dir / "sweep.json").write_text(json.dumps(summary))
+    md_path, html_path = write_report([clear_win, sweep_dir], tmp_path / "out")
+    report = md_path.read_text()
+    assert "## Hyperparameter search" in report and "| learning_rate | 0.0004 to 0.01 (log scale) |" in report
+    assert "2 trials of Optuna's TPE sampler through Trainer.hyperparameter_search (1 pruned early" in report
+    assert "Best: trial 1 with validation accuracy 0.9400 (learning_rate 0.0031, optim sgd)" in report
+    assert "The default configuration (trial 0) scored 0.9000: the search gained +0.0400." in report
+    assert "Retrained from scratch with that configuration: validation 0.9350, test accuracy 0.9300" in report
+    assert report.count("### Results") == 2  # the retrained best model is reported as a run too
+    assert "cnn: optimisation history" in report and "data:image/png;base64," in html_path.read_text()

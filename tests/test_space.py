@@ -43,6 +43,7 @@ def run_dir(tmp_path) -> Path:
     """A finished text run's files (no weights: the loader is a stand-in)."""
     run = tmp_path / "run"
     models = [fake_metrics("small", 0.80), fake_metrics("big", 0.90)]
+    models[1]["cross_validation"] = {"folds": 3, "metrics": {"accuracy": {"mean": 0.88, "std": 0.02, "values": []}}}
     for metrics in models:
         (run / metrics["name"]).mkdir(parents=True)
         (run / metrics["name"] / "metrics.json").write_text(json.dumps(metrics))
@@ -169,6 +170,8 @@ def test_comparison_table_and_overfitting(section):
     assert "strong overfitting" in lines[0]
     assert catalog.text_examples(section) == ["a bad film", "a poor meal", "a great film"]
     assert catalog.conclusions(section)[0].startswith("**big** wins on test accuracy with 0.900")
+    # Trained with --cv_folds: the cross-validation table, training's own rows.
+    assert catalog.cross_validation(section) == (["model", "folds", "accuracy *"], [["big", "3", "0.8800 ± 0.0200"]])
 
 
 def test_app_builds_with_one_endpoint_per_model(section, tmp_path, monkeypatch):

@@ -5,7 +5,10 @@ runs with different results read differently (tests/test_insights.py checks it).
 """
 
 import math
+import statistics
 from typing import Any
+
+from scipy import stats
 
 # Two standard errors of a proportion: the rough 95% band within which two scores on the same test
 # set are not told apart (the test set is small next to the differences we report).
@@ -28,7 +31,7 @@ def standard_error(value: float, n: int) -> float:
 
 def winner(results: dict[str, Any]) -> str:
     """The best model on the primary metric, its margin over the runner-up, and whether that margin
-    is beyond the test set's noise."""
+    is beyond the test set's noise, and beyond the cross-validation or seed noise when both were measured."""
     metric, n = results["primary_metric"], results["num_examples"]["test"]
     ranked = sorted(results["models"], key=lambda m: -_score(m, metric))
     best = ranked[0]
@@ -44,8 +47,51 @@ def winner(results: dict[str, Any]) -> str:
         else f"within the test set's noise (about ±{noise:.3f} on {n} examples): on this data the two are not "
         "reliably different"
     )
+    runner_up = f"{second['name']} ({_score(second, metric):.3f})"
+    sentence = f"{sentence}, {margin:.3f} ahead of {runner_up}; that margin is {verdict}."
+    repeated = repeated_comparison(best, second, metric)
+    return f"{sentence} {repeated}" if repeated else sentence
+
+
+def _paired(a: dict[str, Any], b: dict[str, Any], metric: str) -> tuple[str, list[float], list[float]] | None:
+    """Two models' scores over the same cross-validation folds (preferred) or the same seeds."""
+    for kind, scores in (
+        ("cross_validation", lambda m: m["cross_validation"]["metrics"]),
+        ("seeds", lambda m: m["seeds"]["test"]),
+    ):
+        if a.get(kind) and b.get(kind):
+            x, y = scores(a).get(metric, {}).get("values", []), scores(b).get(metric, {}).get("values", [])
+            if len(x) == len(y) > 1:
+                return kind, x, y
+    return None
+
+
+def repeated_comparison(a: dict[str, Any], b: dict[str, Any], metric: str) -> str | None:
+    """Whether ``a`` beats ``b`` beyond the noise of repeated measurements: a paired t-test over the
+    same folds or seeds. Cross-validation folds share training data, so their variance gets Nadeau and
+    Bengio's correction (1/K + n_test/n_train = 1/K + 1/(K-1)); a plain paired t-test would call
+    differences significant far too often."""
+    paired = _paired(a, b, metric)
+    if paired is None:
+        return None
+    kind, x, y = paired
+    k = len(x)
+    differences = [p - q for p, q in zip(x, y, strict=True)]
+    mean = statistics.fmean(differences)
+    variance = statistics.variance(differences)
+    factor = 1 / k + 1 / (k - 1) if kind == "cross_validation" else 1 / k
+    if variance == 0:
+        p_value = 1.0 if mean == 0 else 0.0
+    else:
+        t = mean / math.sqrt(factor * variance)
+        p_value = float(2 * stats.t.sf(abs(t), df=k - 1))
+    what = f"{k} cross-validation folds" if kind == "cross_validation" else f"{k} training seeds"
+    test = "corrected resampled t-test" if kind == "cross_validation" else "paired t-test"
+    beyond = p_value < 0.05 and mean > 0
     return (
-        f"{sentence}, {margin:.3f} ahead of {second['name']} ({_score(second, metric):.3f}); that margin is {verdict}."
+        f"Over the same {what}, {a['name']} scores {mean:+.3f} {metric} against {b['name']} on average "
+        f"({test}, p = {p_value:.2f}): "
+        + ("beyond the noise of repeated training." if beyond else "within the noise of repeated training.")
     )
 
 

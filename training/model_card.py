@@ -43,6 +43,26 @@ def _note_text(value: Any) -> str:
     return str(value)
 
 
+def _repeated(metrics: dict[str, Any], primary: str) -> list[str]:
+    """Cross-validation and repeated-seed results of this model, when the run measured them."""
+    lines = []
+    cv = metrics.get("cross_validation")
+    if cv and primary in cv["metrics"]:
+        score = cv["metrics"][primary]
+        lines.append(
+            f"Stratified {cv['folds']}-fold cross-validation on the training split: {primary} "
+            f"{score['mean']:.4f} ± {score['std']:.4f} (mean ± std over the held-out folds)."
+        )
+    seeds = metrics.get("seeds")
+    if seeds and primary in seeds["test"]:
+        score = seeds["test"][primary]
+        lines.append(
+            f"Trained with {len(seeds['seeds'])} seeds: test {primary} {score['mean']:.4f} ± {score['std']:.4f} "
+            "(this checkpoint is the first seed's)."
+        )
+    return lines
+
+
 def _limitations(metrics: dict[str, Any], results: dict[str, Any], description: dict[str, Any]) -> list[str]:
     test = metrics["test"]
     names = results["label_names"]
@@ -197,6 +217,7 @@ def build_model_card(
         comparison_header=header,
         comparison_rows=rows,
         overfitting_text=results["overfitting"][metrics["name"]]["text"],
+        repeated_text=_repeated(metrics, primary),
         latency=f"{metrics['inference_ms_per_sample']:.1f} ms" if metrics.get("inference_ms_per_sample") else "n/a",
         usage_imports=usage_imports,
         example_input=example_input,

@@ -4,10 +4,12 @@
     python -m training.report outputs/news outputs/digits --output_dir outputs/report
 
 ``report.md`` and a self-contained ``report.html`` (figures embedded, opens offline). Sections: task,
-dataset, metrics (and why the primary one), models, experiments (training set-up), results (test
-table, confusion matrices, learning curves, overfitting, efficiency) and insights, then an appendix
-with per-class results and every hyperparameter. Every number comes from the runs' JSON files and
-every insight is computed from them (training/insights.py); nothing is written by hand.
+dataset, metrics (and why the primary one), models, experiments (training set-up, cross-validation,
+repeated seeds), results (test table, confusion matrices, learning curves, overfitting, efficiency)
+and insights; then the hyperparameter searches and ablations given (``training/sweep.py`` and
+``training/ablate.py`` folders), and an appendix with per-class results and every hyperparameter.
+Every number comes from the runs' JSON files and every insight is computed from them
+(training/insights.py); nothing is written by hand.
 """
 
 import base64
@@ -27,7 +29,7 @@ from transformers import HfArgumentParser
 from training import insights
 from training.ablate import table
 from training.errors import UserError, run_cli
-from training.results import comparison_rows, markdown_table
+from training.results import comparison_rows, cross_validation_rows, markdown_table
 
 CSS = """
 body { font-family: Georgia, 'Times New Roman', serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem;
@@ -55,24 +57,39 @@ class Run:
     description: dict[str, Any]
 
 
-def load_runs(paths: list[Path]) -> tuple[list[Run], dict[str, list[dict[str, Any]]]]:
-    """The training runs among ``paths``, and the ablation tables of the ablation folders among them."""
-    runs, ablations = [], {}
+@dataclass
+class Given:
+    """What the report was given: training runs, ablation tables and hyperparameter searches."""
+
+    runs: list[Run]
+    ablations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    sweeps: list[tuple[Path, dict[str, Any]]] = field(default_factory=list)
+
+
+def load_runs(paths: list[Path]) -> Given:
+    """The training runs among ``paths``, the ablation tables of the ablation folders and the sweeps
+    (``training/sweep.py`` folders; their retrained best model counts as a run too)."""
+    given = Given([])
     for path in paths:
         if (path / "ablations.json").is_file():
-            ablations.update(json.loads((path / "ablations.json").read_text(encoding="utf-8")))
+            given.ablations.update(json.loads((path / "ablations.json").read_text(encoding="utf-8")))
             continue
+        if (path / "sweep.json").is_file():
+            given.sweeps.append((path, json.loads((path / "sweep.json").read_text(encoding="utf-8"))))
+            if not (path / "best" / "results.json").is_file():
+                continue
+            path = path / "best"
         if not (path / "results.json").is_file():
             raise UserError(
-                f"{path} has no results.json (nor ablations.json): give the --output_dir of a finished training "
-                "run, or of training/ablate.py."
+                f"{path} has no results.json (nor ablations.json or sweep.json): give the --output_dir of a finished "
+                "training run, of training/ablate.py or of training/sweep.py."
             )
         results = json.loads((path / "results.json").read_text(encoding="utf-8"))
         description = json.loads((path / "dataset.json").read_text(encoding="utf-8"))
-        runs.append(Run(path, results, description))
-    if not runs:
+        given.runs.append(Run(path, results, description))
+    if not given.runs:
         raise UserError("no training run given: the report needs at least one run's --output_dir.")
-    return runs, ablations
+    return given
 
 
 def _figure(run: Run, relative: str, caption: str, base: Path) -> list[str]:
@@ -87,7 +104,103 @@ def _size_mb(model_dir: Path) -> float:
     return sum(p.stat().st_size for p in model_dir.glob("*.safetensors")) / 1e6
 
 
-def run_sections(run: Run, number: int, base: Path, ablations_given: bool = False) -> list[str]:
+def experiment_notes(models: list[dict[str, Any]], metric: str, ablations_given: bool, sweeps_given: bool) -> list[str]:
+    """What was measured beyond one training run per model: cross-validation (its table), repeated
+    seeds, and pointers to the ablation and search sections."""
+    out = []
+    cv_header, cv_rows = cross_validation_rows(models, metric)
+    if cv_rows:
+        folds = {m["cross_validation"]["folds"] for m in models if m.get("cross_validation")}
+        out += [
+            f"Cross-validation: stratified {'/'.join(map(str, sorted(folds)))}-fold on the training split, each "
+            "fold's model scored on its held-out fold (mean ± standard deviation); the validation split still "
+            "chose each model's epoch.",
+            "",
+            *markdown_table(cv_header, cv_rows),
+        ]
+    seeded = [m for m in models if m.get("seeds")]
+    if seeded:
+        out += [
+            "Repeated training: "
+            + "; ".join(
+                f"{m['name']} with {len(m['seeds']['seeds'])} seeds, test {metric} "
+                f"{m['seeds']['test'][metric]['mean']:.3f} ± {m['seeds']['test'][metric]['std']:.3f}"
+                for m in seeded
+            )
+            + ". The results table shows mean ± std over the seeds for these models.",
+            "",
+        ]
+    if not cv_rows and not seeded:
+        out += [
+            "Each model was trained once (no --cv_folds or --seeds), so the noise estimates below are the test "
+            "set's only.",
+            "",
+        ]
+    out += [
+        ("Ablations are in their own section below. " if ablations_given else "No ablations were given. ")
+        + ("The hyperparameter searches are in their own section below." if sweeps_given else "No hyperparameter "
+           "search was given."),
+        "",
+    ]  # fmt: skip
+    return out
+
+
+def sweep_section(sweeps: list[tuple[Path, dict[str, Any]]], base: Path) -> list[str]:
+    """The hyperparameter searches: space, budget, default vs best, the best configuration on test, plots."""
+    out = ["## Hyperparameter search", ""]
+    for path, sweep in sweeps:
+        metric, best, default = sweep["primary_metric"], sweep["best"], sweep.get("default")
+        out += [f"### {sweep['model']} ({sweep['task']})", ""]
+        out += markdown_table(
+            ["parameter", "searched over"],
+            [[name, _space_entry(entry)] for name, entry in sweep["search_space"].items()],
+        )
+        text = (
+            f"{sweep['finished_trials']} trials of Optuna's TPE sampler through Trainer.hyperparameter_search "
+            f"({sweep['pruned_trials']} pruned early by the {sweep['pruner']} pruner), "
+            f"{insights.seconds(sweep['search_seconds'])} of training in all; objective: {sweep['objective']}. "
+            f"Best: trial {best['number']} with validation {metric} {best['value']:.4f} ("
+            + ", ".join(f"{k} {_short(v)}" for k, v in best["params"].items())
+            + ")."
+        )
+        if default:
+            change = best["value"] - default["value"]
+            text += (
+                f" The default configuration (trial {default['number']}) scored {default['value']:.4f}: the search "
+                + (f"gained {change:+.4f}." if change > 0 else "found nothing better.")
+            )
+        retrained = sweep.get("retrained")
+        if retrained:
+            text += (
+                f" Retrained from scratch with that configuration: validation {retrained['validation']:.4f}, "
+                f"test {metric} {retrained['test']:.4f} (training {insights.seconds(retrained['train_runtime_s'])})."
+            )
+        out += [text, ""]
+        for name, caption in (
+            ("optimization_history", "optimisation history"),
+            ("param_importances", "parameter importance"),
+        ):
+            figure = path / f"{name}.png"
+            if figure.is_file():
+                link = os.path.relpath(figure.resolve(), base.resolve())
+                out += [f"![{sweep['model']}: {caption}]({link})", "", f"*{sweep['model']}: {caption}*", ""]
+    return out
+
+
+def _space_entry(entry: dict[str, Any]) -> str:
+    if entry["type"] == "categorical":
+        return ", ".join(map(str, entry["choices"]))
+    scale = " (log scale)" if entry.get("log") else ""
+    return f"{_short(entry['low'])} to {_short(entry['high'])}{scale}"
+
+
+def _short(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def run_sections(
+    run: Run, number: int, base: Path, ablations_given: bool = False, sweeps_given: bool = False
+) -> list[str]:
     """The paper's sections for one run (numbered ``number.x`` when several runs share a report)."""
     results, description = run.results, run.description
     metric, task = results["primary_metric"], results["task"].replace("-", " ")
@@ -174,12 +287,7 @@ def run_sections(run: Run, number: int, base: Path, ablations_given: bool = Fals
             for m in models
         ],
     )
-    out += [
-        ("Ablations are in their own section below. " if ablations_given else "No ablations were given. ")
-        + "Hyperparameter search and cross-validation were not run for this report: the figures come from one "
-        "training run per model, so the noise estimates below are the test set's only.",
-        "",
-    ]
+    out += experiment_notes(models, metric, ablations_given, sweeps_given)
 
     header, rows = comparison_rows(models, metric)
     out += [
@@ -249,16 +357,19 @@ def appendix(run: Run, number: int) -> list[str]:
     return [*out, ""]
 
 
-def build_report(runs: list[Run], base: Path, title: str | None = None, ablations: dict | None = None) -> str:
+def build_report(given: Given, base: Path, title: str | None = None) -> str:
     """The report's Markdown; figure links are relative to ``base`` (where report.md is written)."""
+    runs = given.runs
     title = title or "Scratch vs pretrained classifiers: " + "; ".join(r.results["dataset"] for r in runs)
     lines = [f"# {title}", ""]
     summary = [insights.winner(r.results) for r in runs]
     lines += ["**Summary.** " + " ".join(s.replace("**", "") for s in summary), ""]
     for number, run in enumerate(runs, 1):
-        lines += run_sections(run, number, base, ablations_given=bool(ablations))
-    if ablations:
-        lines += [table(ablations, level=2), "Each variant is a full training run (training/ablate.py).", ""]
+        lines += run_sections(run, number, base, bool(given.ablations), bool(given.sweeps))
+    if given.sweeps:
+        lines += sweep_section(given.sweeps, base)
+    if given.ablations:
+        lines += [table(given.ablations, level=2), "Each variant is a full training run (training/ablate.py).", ""]
     lines += ["## Appendix", ""]
     for number, run in enumerate(runs, 1):
         lines += appendix(run, number)
@@ -286,10 +397,10 @@ def to_html(markdown: str, base: Path, title: str) -> str:
 
 def write_report(run_dirs: list[Path], output_dir: Path | None = None, title: str | None = None) -> tuple[Path, Path]:
     """Write report.md and report.html; returns their paths."""
-    runs, ablations = load_runs(run_dirs)
-    output_dir = output_dir or runs[0].path
+    given = load_runs(run_dirs)
+    output_dir = output_dir or given.runs[0].path
     output_dir.mkdir(parents=True, exist_ok=True)
-    markdown = build_report(runs, output_dir, title, ablations)
+    markdown = build_report(given, output_dir, title)
     md_path, html_path = output_dir / "report.md", output_dir / "report.html"
     md_path.write_text(markdown, encoding="utf-8")
     html_path.write_text(to_html(markdown, output_dir, markdown.splitlines()[0][2:]), encoding="utf-8")

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from training import insights
 from training.errors import UserError
 from training.metrics import PRIMARY_METRIC_CHOICES
 
@@ -94,6 +95,7 @@ COMPARISON_COLUMNS = [
 
 def comparison_rows(models: list[dict[str, Any]], primary_metric: str) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the model comparison (test split), primary metric first, best per column in bold.
+    A model trained with ``--seeds`` shows each metric as mean ± std over its seeds.
 
     One implementation for ``comparison.md``, the report and the Space.
     """
@@ -102,12 +104,37 @@ def comparison_rows(models: list[dict[str, Any]], primary_metric: str) -> tuple[
     header = ["model", "kind", *(f"{h} *" if k == primary_metric else h for k, h, _, _ in columns)]
     rows = [[m["name"], m["kind"]] for m in models]
     for key, _, higher, fmt in columns:
-        values = [_value(m, key) for m in models]
+        spreads = [_seed_spread(m, key) for m in models]
+        values = [_value(m, key) if sp is None else sp["mean"] for m, sp in zip(models, spreads, strict=True)]
         present = [v for v in values if v is not None]
         best = (max(present) if higher else min(present)) if present else None
-        for row, value in zip(rows, values, strict=True):
+        for row, value, spread in zip(rows, values, spreads, strict=True):
             cell = "n/a" if value is None else fmt.format(value)
+            if spread is not None:
+                cell += f" ± {spread['std']:.4f}"
             row.append(f"**{cell}**" if value is not None and len(models) > 1 and value == best else cell)
+    return header, rows
+
+
+def _seed_spread(model: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """A test metric's mean and std over the seeds of a model trained with ``--seeds``."""
+    return model.get("seeds", {}).get("test", {}).get(key) if key in PRIMARY_METRIC_CHOICES else None
+
+
+def cross_validation_rows(models: list[dict[str, Any]], primary_metric: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the cross-validation table (mean ± std over the held-out folds) of the models
+    trained with ``--cv_folds``; no rows when none was."""
+    measured = [m for m in models if m.get("cross_validation")]
+    columns = sorted(
+        (c for c in COMPARISON_COLUMNS if c[0] in PRIMARY_METRIC_CHOICES), key=lambda c: c[0] != primary_metric
+    )
+    columns = [c for c in columns if measured and all(c[0] in m["cross_validation"]["metrics"] for m in measured)]
+    header = ["model", "folds", *(f"{h} *" if k == primary_metric else h for k, h, _, _ in columns)]
+    rows = []
+    for model in measured:
+        cv = model["cross_validation"]
+        cells = [f"{cv['metrics'][k]['mean']:.4f} ± {cv['metrics'][k]['std']:.4f}" for k, *_ in columns]
+        rows.append([model["name"], str(cv["folds"]), *cells])
     return header, rows
 
 
@@ -127,15 +154,37 @@ def markdown_table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 
 def comparison_markdown(results: dict[str, Any]) -> str:
-    """``comparison.md``: the comparison table with the primary metric and the overfitting notes."""
-    header, rows = comparison_rows(results["models"], results["primary_metric"])
+    """``comparison.md``: the comparison table with the primary metric, whether the winner's lead is beyond
+    the noise, the cross-validation table when there is one, and the overfitting notes."""
+    models, metric = results["models"], results["primary_metric"]
+    header, rows = comparison_rows(models, metric)
+    seeds = sorted({len(m["seeds"]["seeds"]) for m in models if m.get("seeds")})
     lines = [
         f"# Model comparison: {results['dataset']}",
         "",
         f"Test split ({results['num_examples']['test']} examples). Primary metric (*): "
-        f"**{results['primary_metric']}**. {results['primary_metric_reason']} Best value per column in bold.",
+        f"**{metric}**. {results['primary_metric_reason']} Best value per column in bold.",
         "",
         *markdown_table(header, rows),
+    ]
+    if seeds:
+        lines += [
+            f"± : standard deviation over {'/'.join(map(str, seeds))} training seeds (the saved model is the first "
+            "seed's; its own scores are in its metrics.json).",
+            "",
+        ]
+    lines += [insights.winner(results), ""]
+    cv_header, cv_rows = cross_validation_rows(models, metric)
+    if cv_rows:
+        lines += [
+            "## Cross-validation",
+            "",
+            "Stratified K-fold on the training split: each fold's model trained on the other folds and scored on "
+            "the held-out one (mean ± standard deviation over the folds).",
+            "",
+            *markdown_table(cv_header, cv_rows),
+        ]
+    lines += [
         "## Overfitting",
         "",
         *(f"- **{name}**: {note['text']}" for name, note in results["overfitting"].items()),
