@@ -127,7 +127,7 @@ def test_insights_follow_the_numbers(clear_win, close_call):
 
 
 def test_report_sections_numbers_and_self_contained_html(clear_win, close_call, tmp_path):
-    md_path, html_path = write_report([clear_win, close_call], tmp_path / "report")
+    md_path, html_path, pdf_path = write_report([clear_win, close_call], tmp_path / "report")
     report = md_path.read_text()
     for heading in (
         "### Task",
@@ -145,6 +145,12 @@ def test_report_sections_numbers_and_self_contained_html(clear_win, close_call, 
     assert "(../clear/cnn/confusion_matrix.png)" in report
     html = html_path.read_text()
     assert html.count("data:image/png;base64,") == 4 and 'src="../' not in html and "<table>" in html
+    from pypdf import PdfReader  # xhtml2pdf's own dependency
+
+    pdf = PdfReader(pdf_path)
+    text = " ".join(page.extract_text() for page in pdf.pages)
+    assert len(pdf.pages) >= 2 and "Scratch vs pretrained classifiers: pets" in text and "Appendix" in text
+    assert "effnet wins on test accuracy with 0.950" in " ".join(text.split())
 
 
 def test_a_directory_without_results_is_refused(tmp_path, capsys):
@@ -156,7 +162,7 @@ def test_a_directory_without_results_is_refused(tmp_path, capsys):
 def test_report_html_in_the_browser(clear_win):
     from playwright.sync_api import expect
 
-    _, html_path = write_report([clear_win])
+    _, html_path = write_report([clear_win], pdf=False)
     with browser_page(name="report") as page:
         page.goto(html_path.as_uri())
         expect(page.locator("h1")).to_contain_text("Scratch vs pretrained classifiers: pets")
@@ -191,7 +197,7 @@ def test_ablation_tables_and_what_they_changed(clear_win, tmp_path):
     ablations = tmp_path / "ablations-image"
     ablations.mkdir()
     (ablations / "ablations.json").write_text(json.dumps({"batchnorm": rows}))
-    md_path, _ = write_report([clear_win, ablations], tmp_path / "out")
+    md_path, _ = write_report([clear_win, ablations], tmp_path / "out", pdf=False)
     report = md_path.read_text()
     assert "## Ablations" in report and "### batchnorm" in report
     assert "| without BatchNorm | 0.7500 | 0.7400 | 70.0 | +0.120 (strong overfitting) |" in report
@@ -201,7 +207,7 @@ def test_ablation_tables_and_what_they_changed(clear_win, tmp_path):
     )
     assert "Ablations are in their own section below." in report
     with pytest.raises(Exception, match="no training run given"):
-        write_report([ablations], tmp_path / "alone")
+        write_report([ablations], tmp_path / "alone", pdf=False)
 
 
 def _repeated(m: dict, cv: list[float], seeds: list[float]) -> dict:
@@ -242,7 +248,7 @@ def test_winner_is_judged_against_cross_validation_noise(tmp_path):
     assert "| effnet | 5 | **0.9080 ± 0.0084** |" not in comparison  # the CV table is not bolded
     assert "| effnet | 5 | 0.9080 ± 0.0084 |" in comparison
     assert "| effnet | pretrained | **0.9100 ± 0.0141** |" in comparison  # test: mean ± std over the 2 seeds
-    report = write_report([steady], tmp_path / "out")[0].read_text()
+    report = write_report([steady], tmp_path / "out", pdf=False)[0].read_text()
     assert "stratified 5-fold on the training split" in report and "effnet with 2 seeds, test accuracy 0.910" in report
 
 
@@ -262,7 +268,7 @@ def test_sweep_section_from_sweep_json(clear_win, tmp_path):
         "retrained": {"validation": 0.935, "test": 0.93, "train_runtime_s": 40.0},
     }  # fmt: skip
     (sweep_dir / "sweep.json").write_text(json.dumps(summary))
-    md_path, html_path = write_report([clear_win, sweep_dir], tmp_path / "out")
+    md_path, html_path = write_report([clear_win, sweep_dir], tmp_path / "out", pdf=False)
     report = md_path.read_text()
     assert "## Hyperparameter search" in report and "| learning_rate | 0.0004 to 0.01 (log scale) |" in report
     assert "2 trials of Optuna's TPE sampler through Trainer.hyperparameter_search (1 pruned early" in report

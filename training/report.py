@@ -3,7 +3,7 @@
     python -m training.report outputs/text                       # outputs/text/report.md and report.html
     python -m training.report outputs/news outputs/digits --output_dir outputs/report
 
-``report.md`` and a self-contained ``report.html`` (figures embedded, opens offline). Sections: task,
+``report.md``, a self-contained ``report.html`` (figures embedded, opens offline) and ``report.pdf``. Sections: task,
 dataset, metrics (and why the primary one), models, experiments (training set-up, cross-validation,
 repeated seeds), results (test table, confusion matrices, learning curves, overfitting, efficiency)
 and insights; then the hyperparameter searches and ablations given (``training/sweep.py`` and
@@ -14,6 +14,7 @@ Every number comes from the runs' JSON files and every insight is computed from 
 
 import base64
 import json
+import logging
 import os
 import re
 import sys
@@ -48,6 +49,7 @@ class ReportArguments:
     run_dirs: list[str] = field(metadata={"help": "Finished runs' output directories (the first arguments)."})
     output_dir: str | None = field(default=None, metadata={"help": "Where to write. Default: the first run."})
     title: str | None = field(default=None, metadata={"help": "The report's title. Default: from the runs."})
+    pdf: bool = field(default=True, metadata={"help": "Also write report.pdf (--pdf false to skip it)."})
 
 
 @dataclass
@@ -395,16 +397,41 @@ def to_html(markdown: str, base: Path, title: str) -> str:
     )
 
 
-def write_report(run_dirs: list[Path], output_dir: Path | None = None, title: str | None = None) -> tuple[Path, Path]:
-    """Write report.md and report.html; returns their paths."""
+def to_pdf(html: str, path: Path) -> bool:
+    """The HTML as a PDF through xhtml2pdf (pure Python, on ReportLab: no browser or system library
+    needed). Written to a temporary file first, so a failure leaves no half-written PDF behind."""
+    from xhtml2pdf import pisa
+
+    partial = path.with_suffix(".pdf.partial")
+    logging.getLogger("xhtml2pdf").setLevel(logging.ERROR)  # it lists the CSS it ignores (border-collapse)
+    with partial.open("wb") as handle:
+        failed = pisa.CreatePDF(html, dest=handle).err
+    if failed:
+        partial.unlink()
+        return False
+    partial.replace(path)
+    return True
+
+
+def write_report(
+    run_dirs: list[Path], output_dir: Path | None = None, title: str | None = None, pdf: bool = True
+) -> list[Path]:
+    """Write report.md, report.html and (``pdf``) report.pdf; returns their paths."""
     given = load_runs(run_dirs)
     output_dir = output_dir or given.runs[0].path
     output_dir.mkdir(parents=True, exist_ok=True)
     markdown = build_report(given, output_dir, title)
     md_path, html_path = output_dir / "report.md", output_dir / "report.html"
     md_path.write_text(markdown, encoding="utf-8")
-    html_path.write_text(to_html(markdown, output_dir, markdown.splitlines()[0][2:]), encoding="utf-8")
-    return md_path, html_path
+    html = to_html(markdown, output_dir, markdown.splitlines()[0][2:])
+    html_path.write_text(html, encoding="utf-8")
+    written = [md_path, html_path]
+    if pdf:
+        if to_pdf(html, output_dir / "report.pdf"):
+            written.append(output_dir / "report.pdf")
+        else:
+            print("report.pdf could not be made (xhtml2pdf reported errors); report.html prints to PDF from a browser.")
+    return written
 
 
 def main() -> None:
@@ -414,7 +441,7 @@ def main() -> None:
         positional.append(argv.pop(0))
     (args,) = HfArgumentParser(ReportArguments).parse_args_into_dataclasses(["--run_dirs", *positional, *argv])
     paths = write_report(
-        [Path(p) for p in args.run_dirs], Path(args.output_dir) if args.output_dir else None, args.title
+        [Path(p) for p in args.run_dirs], Path(args.output_dir) if args.output_dir else None, args.title, args.pdf
     )
     for path in paths:
         print(f"Written {path}")
