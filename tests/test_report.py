@@ -259,7 +259,7 @@ def test_sweep_section_from_sweep_json(clear_win, tmp_path):
     sweep_dir = tmp_path / "sweep-image-cnn"
     write_run(sweep_dir / "best", [model("cnn", "scratch", 0.93, 0.95, 40, [[9, 1, 0], [0, 10, 0], [0, 0, 10]])], 60)
     Image.new("RGB", (8, 8), "navy").save(sweep_dir / "optimization_history.png")
-    trials = [{"number": 0, "value": 0.90}, {"number": 1, "value": 0.94}]
+    trials = [{"number": 0, "value": 0.90, "state": "COMPLETE"}, {"number": 1, "value": 0.94, "state": "COMPLETE"}]
     summary = {
         "task": "image", "model": "cnn", "primary_metric": "accuracy", "pruner": "hyperband",
         "objective": "validation accuracy at the best epoch (maximised)", "finished_trials": 2, "pruned_trials": 1,
@@ -276,7 +276,22 @@ def test_sweep_section_from_sweep_json(clear_win, tmp_path):
     assert "## Hyperparameter search" in report and "| learning_rate | 0.0004 to 0.01 (log scale) |" in report
     assert "2 trials of Optuna's TPE sampler through Trainer.hyperparameter_search (1 pruned early" in report
     assert "Best: trial 1 with validation accuracy 0.9400 (learning_rate 0.0031, optim sgd)" in report
-    assert "The default configuration (trial 0) scored 0.9000: the search gained +0.0400." in report
+    assert (
+        "The default configuration (trial 0) scored 0.9000: the search gained +0.0400, within the validation "
+        "split's noise (about ±0.099 on 60 examples)." in report
+    )
     assert "Retrained from scratch with that configuration: validation 0.9350, test accuracy 0.9300" in report
     assert report.count("### Results") == 2  # the retrained best model is reported as a run too
     assert "cnn: optimisation history" in report and "data:image/png;base64," in html_path.read_text()
+
+
+def test_search_gain_when_the_default_is_already_perfect():
+    trials = [{"number": 0, "value": 1.0, "state": "COMPLETE"}, {"number": 1, "value": 1.0, "state": "COMPLETE"}]
+    sweep = {"primary_metric": "accuracy", "best": trials[0], "default": trials[0], "trials": trials}
+    assert "already scores the maximum, accuracy 1.0000 on validation: no configuration can beat it, and 2 " in (
+        insights.search_gain(sweep, 180)
+    )
+    sweep["default"] = {"number": 0, "value": 0.80}
+    assert insights.search_gain(sweep, 2000).endswith(
+        "+0.2000, beyond the validation split's noise (about ±0.018 on 2000 examples)."
+    )

@@ -266,7 +266,7 @@ def score_summary(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Mean, sample standard deviation and the values of every scalar metric over repeated runs."""
     summary = {}
     for key, first in runs[0].items():
-        if isinstance(first, bool) or not isinstance(first, int | float):
+        if key == "num_examples" or isinstance(first, bool) or not isinstance(first, int | float):
             continue
         values = [float(run[key]) for run in runs]
         if any(math.isnan(v) for v in values):

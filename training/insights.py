@@ -169,6 +169,32 @@ def insights(results: dict[str, Any]) -> list[str]:
     return [line for line in lines if line]
 
 
+def search_gain(sweep: dict[str, Any], validation_examples: int | None) -> str:
+    """What a hyperparameter search gained over the default configuration on validation, and whether
+    that gain is beyond the validation split's noise."""
+    metric, best, default = sweep["primary_metric"], sweep["best"], sweep["default"]
+    change = best["value"] - default["value"]
+    trials = [t for t in sweep["trials"] if t.get("value") is not None and t.get("state") == "COMPLETE"]
+    ties = sum(math.isclose(t["value"], best["value"]) for t in trials)
+    if default["value"] >= 1.0:
+        return (
+            f"The default configuration (trial {default['number']}) already scores the maximum, {metric} 1.0000 on "
+            f"validation: no configuration can beat it, and {ties} finished trial(s) tie with it. The validation "
+            "split is too easy to rank configurations on this data."
+        )
+    sentence = f"The default configuration (trial {default['number']}) scored {default['value']:.4f}: the search "
+    if change <= 0:
+        return sentence + "found nothing better."
+    sentence += f"gained {change:+.4f}"
+    if not validation_examples:
+        return sentence + "."
+    noise = NOISE_Z * math.hypot(
+        standard_error(best["value"], validation_examples), standard_error(default["value"], validation_examples)
+    )
+    verdict = "beyond" if change > noise else "within"
+    return f"{sentence}, {verdict} the validation split's noise (about ±{noise:.3f} on {validation_examples} examples)."
+
+
 def ablation_effect(name: str, rows: list[dict[str, Any]]) -> str:
     """What one ablation changed: the best and worst variant on validation, by how much, at what time cost."""
     best = max(rows, key=lambda r: r["validation"])

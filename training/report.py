@@ -166,16 +166,14 @@ def sweep_section(sweeps: list[tuple[Path, dict[str, Any]]], base: Path) -> list
             + ")."
         )
         if default:
-            change = best["value"] - default["value"]
-            text += (
-                f" The default configuration (trial {default['number']}) scored {default['value']:.4f}: the search "
-                + (f"gained {change:+.4f}." if change > 0 else "found nothing better.")
-            )
+            text += " " + insights.search_gain(sweep, _validation_size(path))
         retrained = sweep.get("retrained")
         if retrained:
             text += (
                 f" Retrained from scratch with that configuration: validation {retrained['validation']:.4f}, "
-                f"test {metric} {retrained['test']:.4f} (training {insights.seconds(retrained['train_runtime_s'])})."
+                f"test {metric} {retrained['test']:.4f} (training {insights.seconds(retrained['train_runtime_s'])}); "
+                "the test score is the unbiased one, since the best of many trials' validation scores is picked "
+                "partly for its luck."
             )
         out += [text, ""]
         for name, caption in (
@@ -187,6 +185,11 @@ def sweep_section(sweeps: list[tuple[Path, dict[str, Any]]], base: Path) -> list
                 link = os.path.relpath(figure.resolve(), base.resolve())
                 out += [f"![{sweep['model']}: {caption}]({link})", "", f"*{sweep['model']}: {caption}*", ""]
     return out
+
+
+def _validation_size(sweep_dir: Path) -> int | None:
+    results = sweep_dir / "best" / "results.json"
+    return json.loads(results.read_text(encoding="utf-8"))["num_examples"]["validation"] if results.is_file() else None
 
 
 def _space_entry(entry: dict[str, Any]) -> str:
@@ -209,7 +212,8 @@ def run_sections(
     models, names = results["models"], results["label_names"]
     n = description["num_examples"]
     kinds = {m["kind"] for m in models}
-    out = [f"## {number}. {task.capitalize()}: {results['dataset']}", ""]
+    folder = f"{run.path.parent.name}/{run.path.name}" if run.path.name == "best" else run.path.name
+    out = [f"## {number}. {task.capitalize()}: {results['dataset']} ({folder})", ""]
 
     out += [
         "### Task",
