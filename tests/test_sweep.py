@@ -4,10 +4,13 @@ with the best configuration retrained in the standard layout."""
 
 import json
 import sqlite3
+import subprocess
+import sys
+import time
 
 import pytest
 
-from tests.conftest import run_main, run_script, sentiment_csv_args
+from tests.conftest import ROOT, run_main, run_script, sentiment_csv_args
 from training.errors import UserError
 from training.sweep import load_space, retrain_arguments, training_arguments
 from training.sweep import main as sweep_main
@@ -107,3 +110,27 @@ def test_two_trial_sweep_resumes_from_storage_and_retrains_the_best(tmp_path):
     assert (out / "best" / "scratch-simple" / "model.safetensors").is_file()
     assert not (out / "trials").exists()  # trial checkpoints are removed
     assert "| 1 |" in (out / "sweep.md").read_text()
+
+
+@pytest.mark.slow
+def test_parallel_workers_share_one_study(tmp_path):
+    out = tmp_path / "sweep"
+    space = tmp_path / "space.yaml"
+    space.write_text("num_train_epochs: {type: int, low: 1, high: 2}\n")
+    data = sentiment_csv_args(tmp_path / "reviews.csv")
+    training = ["--max_seq_length", "16", "--vocab_size", "200", "--latency_samples", "2", "--num_train_epochs", "2"]
+    command = [
+        sys.executable, str(ROOT / "training" / "sweep.py"), "--task", "text", "--model", "scratch-simple",
+        "--n_trials", "4", "--output_dir", str(out), "--search_space", str(space), "--", *data, *training,
+    ]  # fmt: skip
+    workers = []
+    for _ in range(2):
+        workers.append(subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+        time.sleep(3)  # as documented: workers start a few seconds apart
+    errors = [worker.communicate(timeout=600)[1].decode() for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], errors[0][-2000:] + errors[1][-2000:]
+    summary = json.loads((out / "sweep.json").read_text())
+    numbers = [t["number"] for t in summary["trials"]]
+    assert numbers == list(range(len(numbers))) and 4 <= summary["finished_trials"] <= 5  # one study, shared
+    assert all(t["state"] in ("COMPLETE", "PRUNED") for t in summary["trials"])
+    assert (out / "best" / "results.json").is_file()

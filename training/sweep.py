@@ -416,6 +416,10 @@ def main() -> None:
         shutil.rmtree(output_dir / "trials", ignore_errors=True)  # the trial's checkpoints: its score is stored
 
     study = optuna.load_study(storage=storage, study_name=study_name)
+    running = sum(t.state == optuna.trial.TrialState.RUNNING for t in study.get_trials(deepcopy=False))
+    if running:  # parallel workers: the last one to finish writes the summary and retrains the best
+        logger.info("%d trial(s) still running in other workers: the last of them writes the results.", running)
+        return
     trials = trial_rows(study)
     best = study.best_trial
     default = next((t for t in trials if t["configuration"] == "default" and t["value"] is not None), None)
