@@ -3,10 +3,12 @@
 - a 20-trial sweep of image ``scratch-complex`` (digits) and of text ``glove-lstm`` (BBC News), each
   within 30 minutes including the retraining of the best configuration, and better on validation
   than the default configuration (trial 0 of each study);
-- 5-fold cross-validation of text ``scratch-simple`` on BBC News: mean and standard deviation.
+- 5-fold cross-validation of text ``scratch-simple`` on BBC News: mean and standard deviation;
+- and, beyond the issue, the image sweep on 200 training digits (``sweep-image-200``), where the
+  default configuration leaves room to improve (on all the digits it scores 1.0 on validation).
 
-    python bench/bench_experiments.py                      # all three (about an hour on a 2-core CPU)
-    python bench/bench_experiments.py --only sweep-text    # or sweep-image, cv-text
+    python bench/bench_experiments.py                      # all four (about 45 minutes on a 2-core CPU)
+    python bench/bench_experiments.py --only sweep-text    # or sweep-image, sweep-image-200, cv-text
 
 Runs the commands as a user would, in their own processes, and writes bench/results/experiments.json.
 Exits non-zero when a target is missed. Reruns start each study afresh (the output dirs are replaced).
@@ -33,10 +35,10 @@ def timed(command: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def sweep(task: str, model: str, output: Path) -> dict[str, Any]:
+def sweep(task: str, model: str, output: Path, data: tuple[str, ...] = ()) -> dict[str, Any]:
     shutil.rmtree(output, ignore_errors=True)
     command = [sys.executable, str(ROOT / "training" / "sweep.py"), "--task", task, "--model", model,
-               "--n_trials", "20", "--output_dir", str(output)]  # fmt: skip
+               "--n_trials", "20", "--output_dir", str(output), *(["--", *data] if data else [])]  # fmt: skip
     wall = timed(command)
     summary = json.loads((output / "sweep.json").read_text())
     best, default, retrained = summary["best"], summary["default"], summary["retrained"]
@@ -78,6 +80,11 @@ def cross_validation(output: Path) -> dict[str, Any]:
 BENCHMARKS = {
     "sweep-image": lambda root: sweep("image", "scratch-complex", root / "sweep-image-scratch-complex"),
     "sweep-text": lambda root: sweep("text", "glove-lstm", root / "sweep-text-glove-lstm"),
+    # Not an issue figure: the digits' validation split is classified perfectly by the default configuration,
+    # so the full-data sweep cannot improve on it; with 200 training images there is headroom to measure.
+    "sweep-image-200": lambda root: sweep(
+        "image", "scratch-complex", root / "sweep-image-scratch-complex-200", ("--max_train_samples", "200")
+    ),
     "cv-text": lambda root: cross_validation(root / "cv-text-scratch-simple"),
 }
 
