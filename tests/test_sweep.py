@@ -68,23 +68,32 @@ def test_bad_arguments_write_nothing(tmp_path, capsys):
     assert not out.exists()
 
 
+def tiny_sweep(tmp_path, out, epochs: int) -> tuple[list[str], list[str]]:
+    """sweep.py's own arguments for scratch-simple on the sentiment CSV with 1 to ``epochs`` epochs, and
+    the training script's arguments (after ``--``)."""
+    space = tmp_path / "space.yaml"
+    space.write_text(f"num_train_epochs: {{type: int, low: 1, high: {epochs}}}\n")
+    own = ["--task", "text", "--model", "scratch-simple", "--output_dir", str(out), "--search_space", str(space)]
+    training = [
+        *sentiment_csv_args(tmp_path / "reviews.csv"), "--max_seq_length", "16", "--vocab_size", "200",
+        "--latency_samples", "2", "--num_train_epochs", str(epochs),
+    ]  # fmt: skip
+    return own, training
+
+
 @pytest.mark.slow
 def test_two_trial_sweep_resumes_from_storage_and_retrains_the_best(tmp_path):
     out = tmp_path / "sweep"
-    space = tmp_path / "space.yaml"
-    space.write_text("num_train_epochs: {type: int, low: 1, high: 3}\n")
-    data = sentiment_csv_args(tmp_path / "reviews.csv")
-    training = ["--max_seq_length", "16", "--vocab_size", "200", "--latency_samples", "2", "--num_train_epochs", "3"]
-    command = ["--task", "text", "--model", "scratch-simple", "--output_dir", str(out), "--search_space", str(space)]
+    command, training = tiny_sweep(tmp_path, out, epochs=3)
 
-    run_script("sweep.py", [*command, "--n_trials", "1", "--", *data, *training], tmp_path)
+    run_script("sweep.py", [*command, "--n_trials", "1", "--", *training], tmp_path)
     first = json.loads((out / "sweep.json").read_text())
     assert [t["configuration"] for t in first["trials"]] == ["default"]  # trial 0: the lineup defaults
     assert first["trials"][0]["params"]["learning_rate"] == pytest.approx(5e-3)
     started = first["trials"][0]
 
     # The same command with a larger total: trial 0 is read from study.db, only trial 1 runs.
-    run_script("sweep.py", [*command, "--n_trials", "2", "--", *data, *training], tmp_path)
+    run_script("sweep.py", [*command, "--n_trials", "2", "--", *training], tmp_path)
     summary = json.loads((out / "sweep.json").read_text())
     assert summary["finished_trials"] == 2 and [t["number"] for t in summary["trials"]] == [0, 1]
     assert summary["trials"][0] == started  # not rerun
@@ -115,14 +124,8 @@ def test_two_trial_sweep_resumes_from_storage_and_retrains_the_best(tmp_path):
 @pytest.mark.slow
 def test_parallel_workers_share_one_study(tmp_path):
     out = tmp_path / "sweep"
-    space = tmp_path / "space.yaml"
-    space.write_text("num_train_epochs: {type: int, low: 1, high: 2}\n")
-    data = sentiment_csv_args(tmp_path / "reviews.csv")
-    training = ["--max_seq_length", "16", "--vocab_size", "200", "--latency_samples", "2", "--num_train_epochs", "2"]
-    command = [
-        sys.executable, str(ROOT / "training" / "sweep.py"), "--task", "text", "--model", "scratch-simple",
-        "--n_trials", "4", "--output_dir", str(out), "--search_space", str(space), "--", *data, *training,
-    ]  # fmt: skip
+    own, training = tiny_sweep(tmp_path, out, epochs=2)
+    command = [sys.executable, str(ROOT / "training" / "sweep.py"), *own, "--n_trials", "4", "--", *training]
     workers = []
     for _ in range(2):
         workers.append(subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))

@@ -317,9 +317,9 @@ def cross_validate(
 ) -> dict[str, Any]:
     """Stratified K-fold on the training split: each fold's model is built and trained on the other
     K-1 folds and scored on the held-out fold. The validation split still picks the best epoch and
-    stops training, so the held-out fold's score is never used for a choice (no selection bias)."""
+    stops training, so the held-out fold's score is never used for a choice (no selection bias).
+    ``check_folds`` first: ``workflow.train_model`` runs it before any training."""
     labels = np.asarray(splits["train"]["label"])
-    check_folds(labels, folds)
     kfold = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     scores, runtimes, sizes = [], [], []
     for k, (train_idx, held_idx) in enumerate(kfold.split(np.zeros(len(labels)), labels), start=1):

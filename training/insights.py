@@ -169,6 +169,36 @@ def insights(results: dict[str, Any]) -> list[str]:
     return [line for line in lines if line]
 
 
+def short(value: Any) -> str:
+    """A parameter value as tables and sentences show it: 3 significant digits for floats."""
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def search_summary(sweep: dict[str, Any], validation_examples: int | None) -> str:
+    """A hyperparameter search in one paragraph (``sweep.md`` and the report): budget, pruning, the best
+    trial, what it gained over the default, and the best configuration retrained and scored on test."""
+    metric, best = sweep["primary_metric"], sweep["best"]
+    text = (
+        f"{sweep['finished_trials']} trials of Optuna's TPE sampler through Trainer.hyperparameter_search "
+        f"({sweep['pruned_trials']} pruned early by the {sweep['pruner']} pruner), "
+        f"{seconds(sweep['search_seconds'])} of training in all; objective: {sweep['objective']}. "
+        f"Best: trial {best['number']} with validation {metric} {best['value']:.4f} ("
+        + ", ".join(f"{k} {short(v)}" for k, v in best["params"].items())
+        + ")."
+    )
+    if sweep.get("default"):
+        text += " " + search_gain(sweep, validation_examples)
+    retrained = sweep.get("retrained")
+    if retrained:
+        text += (
+            f" Retrained from scratch with that configuration: validation {retrained['validation']:.4f}, "
+            f"test {metric} {retrained['test']:.4f} (training {seconds(retrained['train_runtime_s'])}); "
+            "the test score is the unbiased one, since the best of many trials' validation scores is picked "
+            "partly for its luck."
+        )
+    return text
+
+
 def search_gain(sweep: dict[str, Any], validation_examples: int | None) -> str:
     """What a hyperparameter search gained over the default configuration on validation, and whether
     that gain is beyond the validation split's noise."""

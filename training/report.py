@@ -94,8 +94,7 @@ def load_runs(paths: list[Path]) -> Given:
     return given
 
 
-def _figure(run: Run, relative: str, caption: str, base: Path) -> list[str]:
-    path = run.path / relative
+def _figure(path: Path, caption: str, base: Path) -> list[str]:
     if not path.is_file():
         return []
     link = os.path.relpath(path.resolve(), base.resolve())
@@ -151,39 +150,17 @@ def sweep_section(sweeps: list[tuple[Path, dict[str, Any]]], base: Path) -> list
     """The hyperparameter searches: space, budget, default vs best, the best configuration on test, plots."""
     out = ["## Hyperparameter search", ""]
     for path, sweep in sweeps:
-        metric, best, default = sweep["primary_metric"], sweep["best"], sweep.get("default")
         out += [f"### {sweep['model']} ({sweep['task']})", ""]
         out += markdown_table(
             ["parameter", "searched over"],
             [[name, _space_entry(entry)] for name, entry in sweep["search_space"].items()],
         )
-        text = (
-            f"{sweep['finished_trials']} trials of Optuna's TPE sampler through Trainer.hyperparameter_search "
-            f"({sweep['pruned_trials']} pruned early by the {sweep['pruner']} pruner), "
-            f"{insights.seconds(sweep['search_seconds'])} of training in all; objective: {sweep['objective']}. "
-            f"Best: trial {best['number']} with validation {metric} {best['value']:.4f} ("
-            + ", ".join(f"{k} {_short(v)}" for k, v in best["params"].items())
-            + ")."
-        )
-        if default:
-            text += " " + insights.search_gain(sweep, _validation_size(path))
-        retrained = sweep.get("retrained")
-        if retrained:
-            text += (
-                f" Retrained from scratch with that configuration: validation {retrained['validation']:.4f}, "
-                f"test {metric} {retrained['test']:.4f} (training {insights.seconds(retrained['train_runtime_s'])}); "
-                "the test score is the unbiased one, since the best of many trials' validation scores is picked "
-                "partly for its luck."
-            )
-        out += [text, ""]
+        out += [insights.search_summary(sweep, _validation_size(path)), ""]
         for name, caption in (
             ("optimization_history", "optimisation history"),
             ("param_importances", "parameter importance"),
         ):
-            figure = path / f"{name}.png"
-            if figure.is_file():
-                link = os.path.relpath(figure.resolve(), base.resolve())
-                out += [f"![{sweep['model']}: {caption}]({link})", "", f"*{sweep['model']}: {caption}*", ""]
+            out += _figure(path / f"{name}.png", f"{sweep['model']}: {caption}", base)
     return out
 
 
@@ -196,11 +173,7 @@ def _space_entry(entry: dict[str, Any]) -> str:
     if entry["type"] == "categorical":
         return ", ".join(map(str, entry["choices"]))
     scale = " (log scale)" if entry.get("log") else ""
-    return f"{_short(entry['low'])} to {_short(entry['high'])}{scale}"
-
-
-def _short(value: Any) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
+    return f"{insights.short(entry['low'])} to {insights.short(entry['high'])}{scale}"
 
 
 def run_sections(
@@ -251,7 +224,7 @@ def run_sections(
             *(f"- *{label}*: {text[:160]}{'...' if len(text) > 160 else ''}" for label, text in first.items()),
             "",
         ]
-    out += _figure(run, "examples.png", "Training examples per class", base)
+    out += _figure(run.path / "examples.png", "Training examples per class", base)
 
     out += [
         "### Metrics",
@@ -304,9 +277,9 @@ def run_sections(
         *markdown_table(header, rows),
     ]
     for m in models:
-        out += _figure(run, f"{m['name']}/confusion_matrix.png", f"{m['name']}: confusion matrix (test)", base)
+        out += _figure(run.path / m["name"] / "confusion_matrix.png", f"{m['name']}: confusion matrix (test)", base)
     for m in models:
-        out += _figure(run, f"{m['name']}/learning_curves.png", f"{m['name']}: learning curves", base)
+        out += _figure(run.path / m["name"] / "learning_curves.png", f"{m['name']}: learning curves", base)
     notes = results["overfitting"]
     out += ["Overfitting (primary metric by split):", ""]
     out += markdown_table(

@@ -56,6 +56,7 @@ import yaml
 from torch import nn
 from transformers import HfArgumentParser, Trainer, TrainerCallback, TrainingArguments
 
+from training import insights
 from training.arguments import split_passthrough
 from training.errors import UserError, run_cli
 from training.experiment import PreparedModel, build_trainer, use_all_cpu_cores
@@ -204,7 +205,6 @@ class TrialRecord(TrainerCallback):
         if state.best_metric is not None:
             self.trainer.objective = state.best_metric
         trial.set_user_attr("epochs_trained", round(float(state.epoch or 0), 2))
-        trial.set_user_attr("training_arguments", training_arguments(trial.params))
 
 
 def make_pruner(name: str) -> optuna.pruners.BasePruner | None:
@@ -250,7 +250,7 @@ def default_trial(prepared: PreparedModel, space: dict[str, dict[str, Any]]) -> 
 
 def retrain_arguments(trial: optuna.trial.FrozenTrial) -> list[str]:
     """The training script flags that reproduce a trial (dropout is a model flag, the rest Trainer's)."""
-    values = {**trial.user_attrs.get("training_arguments", training_arguments(trial.params))}
+    values = training_arguments(trial.params)
     if "dropout" in trial.params:
         values["dropout"] = trial.params["dropout"]
     flags = []
@@ -272,7 +272,7 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
                 "state": trial.state.name,
                 "value": trial.value,
                 "params": trial.params,
-                "training_arguments": trial.user_attrs.get("training_arguments"),
+                "training_arguments": training_arguments(trial.params),
                 "configuration": trial.user_attrs.get("configuration", "searched"),
                 "epochs_trained": trial.user_attrs.get("epochs_trained"),
                 "epoch_scores": {int(k): v for k, v in trial.intermediate_values.items()},
@@ -307,46 +307,19 @@ def save_plots(study: optuna.Study, output_dir: Path) -> list[str]:
     return made
 
 
-def summary_markdown(summary: dict[str, Any]) -> str:
-    """``sweep.md``: the search in a few lines and the trials table."""
-    metric, best, default = summary["primary_metric"], summary["best"], summary.get("default")
-    lines = [
-        f"# Sweep: {summary['model']} ({summary['task']})",
-        "",
-        f"{summary['finished_trials']} trials ({summary['pruned_trials']} pruned) of Optuna's TPE sampler, "
-        f"objective validation {metric} at the best epoch; {summary['search_seconds']:.0f} s of trials.",
-        "",
-        f"Best: trial {best['number']}, validation {metric} {best['value']:.4f} with "
-        + ", ".join(f"{k}={_fmt(v)}" for k, v in best["params"].items())
-        + ".",
-        "",
-    ]
-    if default:
-        lines += [
-            f"Default configuration (trial {default['number']}): validation {metric} {default['value']:.4f}; "
-            f"the search changed it by {best['value'] - default['value']:+.4f}.",
-            "",
-        ]
-    if summary.get("retrained"):
-        retrained = summary["retrained"]
-        lines += [
-            f"Retrained with the best configuration ({retrained['run_dir']}): validation {metric} "
-            f"{retrained['validation']:.4f}, test {metric} {retrained['test']:.4f}.",
-            "",
-        ]
+def summary_markdown(summary: dict[str, Any], validation_examples: int) -> str:
+    """``sweep.md``: the search in a paragraph (the report's own) and the trials table."""
     names = list(summary["search_space"])
-    header = ["trial", "state", f"validation {metric}", "epochs", "time (s)", *names]
+    header = ["trial", "state", f"validation {summary['primary_metric']}", "epochs", "time (s)", *names]
     rows = [
         [t["number"], t["state"].lower() + (" (default)" if t["configuration"] == "default" else ""),
          "" if t["value"] is None else f"{t['value']:.4f}", t["epochs_trained"] or "", t["duration_s"] or "",
-         *(_fmt(t["params"].get(n, "")) for n in names)]
+         *(insights.short(t["params"].get(n, "")) for n in names)]
         for t in summary["trials"]
     ]  # fmt: skip
-    return "\n".join(lines + markdown_table(header, rows))
-
-
-def _fmt(value: Any) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
+    heading = f"# Sweep: {summary['model']} ({summary['task']})"
+    paragraph = insights.search_summary(summary, validation_examples)
+    return "\n".join([heading, "", paragraph, "", *markdown_table(header, rows)])
 
 
 def main() -> None:
@@ -453,8 +426,9 @@ def main() -> None:
     if not sweep.skip_best_retrain:
         summary["retrained"] = retrain_best(script, sweep, best, passthrough, output_dir / "best", primary_metric)
     write_json(summary, output_dir / "sweep.json")
-    (output_dir / "sweep.md").write_text(summary_markdown(summary) + "\n", encoding="utf-8")
-    print(summary_markdown(summary))
+    markdown = summary_markdown(summary, len(data.splits["validation"]))
+    (output_dir / "sweep.md").write_text(markdown + "\n", encoding="utf-8")
+    print(markdown)
 
 
 def retrain_best(

@@ -135,7 +135,7 @@ def train_model(
     metrics = train_and_evaluate(
         prepared, label_names=label_names, primary_metric=run.primary_metric, output_dir=run.output_dir,
         inputs=inputs, resume=run.resume,
-        more_measurements=more_measurements if run_args.cv_folds or run_args.seeds > 1 else None,
+        more_measurements=more_measurements,
     )  # fmt: skip
     run.summaries.append(metrics)
     return metrics
