@@ -178,9 +178,12 @@ def search_summary(sweep: dict[str, Any], validation_examples: int | None) -> st
     """A hyperparameter search in one paragraph (``sweep.md`` and the report): budget, pruning, the best
     trial, what it gained over the default, and the best configuration retrained and scored on test."""
     metric, best = sweep["primary_metric"], sweep["best"]
+    # Sweeps written before the Ray backend existed have no "backend": they ran on Optuna alone.
+    on_ray = sweep.get("backend") == "ray"
     text = (
-        f"{sweep['finished_trials']} trials of Optuna's TPE sampler through Trainer.hyperparameter_search "
-        f"({sweep['pruned_trials']} pruned early by the {sweep['pruner']} pruner), "
+        f"{sweep['finished_trials']} trials of Optuna's TPE sampler through Trainer.hyperparameter_search"
+        + (" on Ray Tune " if on_ray else " ")
+        + f"({sweep['pruned_trials']} pruned early by the {sweep['pruner']} {'scheduler' if on_ray else 'pruner'}), "
         f"{seconds(sweep['search_seconds'])} of training in all; objective: {sweep['objective']}. "
         f"Best: trial {best['number']} with validation {metric} {best['value']:.4f} ("
         + ", ".join(f"{k} {short(v)}" for k, v in best["params"].items())

@@ -25,7 +25,9 @@ default (``--pruner hyperband``, ``median`` or ``none`` otherwise). Trials live 
 SQLite in the output directory by default: rerun the same command to resume after a crash or to add
 trials (``--n_trials`` is the study's total), and start the same command in several terminals or
 machines with one ``--storage`` (a PostgreSQL/MySQL URL for many workers) to run trials in parallel.
-README, "Hyperparameter search", says how the same call scales out with Ray Tune.
+``--backend ray`` runs the same study through Ray Tune instead (``training/sweep_ray.py``): Ray starts
+the trials in parallel on this machine, or over a cluster with ``--ray_address auto``, and its schedulers
+(ASHA for ``halving``, HyperBand, median stopping) prune.
 
 Writes ``OUTPUT_DIR`` (default ``outputs/sweep-<task>-<model>``): ``study.db``, ``sweep.json`` and
 ``sweep.csv`` (every trial's parameters, scores, epochs and duration), ``sweep.md``, the plots
@@ -35,7 +37,7 @@ the best configuration retrained by the training script and evaluated on test, i
 
 import copy
 import dataclasses
-import importlib
+import importlib.util
 import json
 import logging
 import shutil
@@ -43,6 +45,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +75,7 @@ OTHER_OPTIMIZERS = ["sgd", "rmsprop", "adafactor"]  # beside AdamW
 SGD_LR_SCALE = 10  # SGD with momentum wants about 10x Adam's learning rate (as in the optimizer ablation)
 TRAINER_FIELDS = {f.name for f in dataclasses.fields(TrainingArguments)}
 PRUNERS = ("halving", "hyperband", "median", "none")
+BACKENDS = ("optuna", "ray")
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
 
@@ -94,6 +98,15 @@ class SweepArguments:
     )
     sampler_seed: int | None = field(default=None, metadata={"help": "TPE sampler seed. Default: the training seed."})
     skip_best_retrain: bool = field(default=False, metadata={"help": "Do not retrain the best configuration."})
+    backend: str = field(
+        default="optuna",
+        metadata={"help": "optuna (trials in this process; workers share --storage) or ray (Ray Tune schedules them)."},
+    )
+    ray_address: str | None = field(
+        default=None,
+        metadata={"help": "--backend ray: a running Ray cluster (auto, or HEAD:6379). Default: start a local Ray."},
+    )
+    cpus_per_trial: int = field(default=1, metadata={"help": "--backend ray: CPU cores (and torch threads) per trial."})
 
 
 def default_space(prepared: PreparedModel) -> dict[str, dict[str, Any]]:
@@ -174,6 +187,11 @@ def training_arguments(params: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def trial_arguments(trial: optuna.Trial, space: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A trial's TrainingArguments, sampled from the space."""
+    return training_arguments(sample(trial, space))
+
+
 def set_dropout(model: nn.Module, p: float) -> None:
     """Every dropout layer of a lineup model to ``p``, and its config (what ``save_pretrained`` records)."""
     for module in model.modules():
@@ -205,6 +223,14 @@ class TrialRecord(TrainerCallback):
         if state.best_metric is not None:
             self.trainer.objective = state.best_metric
         trial.set_user_attr("epochs_trained", round(float(state.epoch or 0), 2))
+
+
+def most_epochs(space: dict[str, dict[str, Any]], default: int) -> int:
+    """The most epochs a trial of the space can train (Ray's schedulers stop trials at that budget)."""
+    entry = space.get("num_train_epochs")
+    if entry is None:
+        return default
+    return int(max(entry["choices"]) if entry["type"] == "categorical" else entry["high"])
 
 
 def make_pruner(name: str) -> optuna.pruners.BasePruner | None:
@@ -331,6 +357,12 @@ def main() -> None:
         raise UserError(f"--pruner must be {', '.join(PRUNERS)} (got {sweep.pruner!r}).")
     if sweep.n_trials < 1:
         raise UserError(f"--n_trials must be at least 1 (got {sweep.n_trials}).")
+    if sweep.backend not in BACKENDS:
+        raise UserError(f"--backend must be optuna or ray (got {sweep.backend!r}).")
+    if sweep.backend == "ray" and importlib.util.find_spec("ray") is None:
+        raise UserError("--backend ray needs Ray Tune: pip install 'ray[tune]' (or use --backend optuna).")
+    if sweep.cpus_per_trial < 1:
+        raise UserError(f"--cpus_per_trial must be at least 1 (got {sweep.cpus_per_trial}).")
     script = importlib.import_module(f"training.train_{sweep.task}")
     if sweep.model not in script.LINEUP:
         raise UserError(f"unknown {sweep.task} model {sweep.model!r}; choose from {', '.join(script.LINEUP)}.")
@@ -350,17 +382,23 @@ def main() -> None:
     space = load_space(sweep.search_space, default_space(prepared))
     template = prepared.run.model
 
-    def model_init(trial: optuna.Trial | None = None) -> nn.Module:
-        # Every trial starts from the same initial weights (the seeded build), with its own dropout.
+    def model_init(trial: optuna.Trial | dict[str, Any] | None = None) -> nn.Module:
+        # Every trial starts from the same initial weights (the seeded build), with its own dropout
+        # (Ray passes the trial's configuration as a dict).
         model = copy.deepcopy(template)
         if trial is not None and "dropout" in space:
-            set_dropout(model, sample(trial, space)["dropout"])
+            set_dropout(model, trial["dropout"] if isinstance(trial, dict) else sample(trial, space)["dropout"])
         return model
+
+    if sweep.backend == "ray":
+        from training import sweep_ray
 
     record = TrialRecord()
     trainer = build_trainer(
-        prepared, label_names=data.label_names, primary_metric=primary_metric, checkpoints=output_dir / "trials",
-        model_init=model_init, trainer_class=EpochReportingTrainer, callbacks=[record],
+        prepared, label_names=data.label_names, primary_metric=primary_metric,
+        checkpoints=(output_dir / "trials").resolve(),  # absolute: Ray runs each trial in its own directory
+        model_init=model_init, callbacks=[record],
+        trainer_class=sweep_ray.RayTrialTrainer if sweep.backend == "ray" else EpochReportingTrainer,
     )  # fmt: skip
     record.trainer = trainer
 
@@ -371,22 +409,36 @@ def main() -> None:
     study = optuna.create_study(storage=storage, study_name=study_name, direction="maximize", load_if_exists=True)
     if not study.get_trials(deepcopy=False):
         study.enqueue_trial(default_trial(prepared, space), user_attrs={"configuration": "default"})
-    pruner = make_pruner(sweep.pruner)
     objective_key = f"eval_{primary_metric}"
+    base_seed = seed if sweep.sampler_seed is None else sweep.sampler_seed
 
-    # One trial per call, re-counting the study each time: resumed runs and parallel workers stop at the
-    # study's total, not at n_trials of their own.
-    while (done := sum(t.state in FINISHED for t in study.get_trials(deepcopy=False))) < sweep.n_trials:
-        logger.info("Trial %d of %d", done + 1, sweep.n_trials)
-        base_seed = seed if sweep.sampler_seed is None else sweep.sampler_seed
-        sampler = optuna.samplers.TPESampler(seed=base_seed + len(study.trials))
-        trainer.hyperparameter_search(
-            hp_space=lambda trial: training_arguments(sample(trial, space)),
-            compute_objective=lambda metrics: metrics[objective_key],
-            n_trials=1, direction="maximize", backend="optuna",
-            storage=storage, study_name=study_name, load_if_exists=True, sampler=sampler, pruner=pruner,
-        )  # fmt: skip
-        shutil.rmtree(output_dir / "trials", ignore_errors=True)  # the trial's checkpoints: its score is stored
+    def finished() -> int:
+        return sum(t.state in FINISHED for t in study.get_trials(deepcopy=False))
+
+    if sweep.backend == "ray":
+        if finished() < sweep.n_trials:
+            sweep_ray.run_trials(
+                trainer, study=study, storage_url=storage_url, space_values=partial(trial_arguments, space=space),
+                n_trials=sweep.n_trials - finished(), objective_key=objective_key,
+                sampler=optuna.samplers.TPESampler(seed=base_seed + len(study.trials)), pruner=sweep.pruner,
+                max_epochs=most_epochs(space, int(prepared.training_args.num_train_epochs)),
+                address=sweep.ray_address, cpus_per_trial=sweep.cpus_per_trial, ray_dir=output_dir / "ray",
+            )  # fmt: skip
+            shutil.rmtree(output_dir / "ray", ignore_errors=True)  # Ray's copies of the trials and checkpoints
+            shutil.rmtree(output_dir / "trials", ignore_errors=True)
+    else:
+        # One trial per call, re-counting the study each time: resumed runs and parallel workers stop at
+        # the study's total, not at n_trials of their own.
+        while (done := finished()) < sweep.n_trials:
+            logger.info("Trial %d of %d", done + 1, sweep.n_trials)
+            trainer.hyperparameter_search(
+                hp_space=partial(trial_arguments, space=space),
+                compute_objective=lambda metrics: metrics[objective_key],
+                n_trials=1, direction="maximize", backend="optuna", storage=storage, study_name=study_name,
+                load_if_exists=True, sampler=optuna.samplers.TPESampler(seed=base_seed + len(study.trials)),
+                pruner=make_pruner(sweep.pruner),
+            )  # fmt: skip
+            shutil.rmtree(output_dir / "trials", ignore_errors=True)  # the trial's checkpoints: its score is stored
 
     study = optuna.load_study(storage=storage, study_name=study_name)
     running = sum(t.state == optuna.trial.TrialState.RUNNING for t in study.get_trials(deepcopy=False))
@@ -403,6 +455,7 @@ def main() -> None:
         "objective": f"validation {primary_metric} at the best epoch (maximised)",
         "search_space": space,
         "sampler": "TPE",
+        "backend": sweep.backend,
         "pruner": sweep.pruner,
         "study_name": study_name,
         "storage": storage_url if "@" not in storage_url else storage_url.split("@")[-1],  # no password
