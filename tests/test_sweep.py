@@ -62,6 +62,8 @@ def test_bad_arguments_write_nothing(tmp_path, capsys):
         (["--task", "text", "--model", "bert", "--output_dir", str(out)], "unknown text model 'bert'"),
         (["--task", "text", "--model", "scratch-simple", "--pruner", "asha"], "--pruner must be halving, hyperband"),
         (["--task", "text", "--model", "scratch-simple", "--n_trials", "0"], "--n_trials must be at least 1"),
+        (["--task", "text", "--model", "scratch-simple", "--backend", "dask"], "--backend must be optuna or ray"),
+        (["--task", "text", "--model", "scratch-simple", "--cpus_per_trial", "0"], "--cpus_per_trial must be at least"),
     ):
         code, err = run_main(sweep_main, "sweep.py", argv, capsys)
         assert code == 2 and message in err, err
@@ -137,3 +139,65 @@ def test_parallel_workers_share_one_study(tmp_path):
     assert numbers == list(range(len(numbers))) and 4 <= summary["finished_trials"] <= 5  # one study, shared
     assert all(t["state"] in ("COMPLETE", "PRUNED") for t in summary["trials"])
     assert (out / "best" / "results.json").is_file()
+
+
+def test_ray_searcher_records_trials_as_the_optuna_backend_does():
+    """StudySearch on an in-memory study, fed the results Ray's controller would send: the value is the best
+    epoch's score, a trial the scheduler stopped is PRUNED, and the result Ray stops a trial on (which it
+    does not pass to on_trial_result) is still recorded."""
+    import optuna
+
+    from training.sweep_ray import FINISHED_KEY, StudySearch
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = optuna.storages.InMemoryStorage()
+    search = StudySearch(
+        space=lambda trial: {"lr": trial.suggest_float("lr", 0.1, 1.0)}, metric="objective", mode="max",
+        storage=storage, study_name="study",
+    )  # fmt: skip
+    study = optuna.load_study(study_name="study", storage=storage)
+
+    def result(step: int, score: float, finished: bool = False) -> dict:
+        return {"training_iteration": step, "objective": score, "epoch": float(step), FINISHED_KEY: finished}
+
+    for trial_id in ("finished", "stopped", "last-epoch-stop"):
+        search.suggest(trial_id)
+    for step, score in enumerate([0.5, 0.9, 0.7], start=1):  # the best epoch is the 2nd; early stopping at the 3rd
+        search.on_trial_result("finished", result(step, score, finished=step == 3))
+    search.on_trial_result("finished", result(3, 0.7, finished=True))  # Ray repeats the last result at the end
+    search.on_trial_complete("finished", result(3, 0.7, finished=True))
+    search.on_trial_result("stopped", result(1, 0.4))
+    search.on_trial_complete("stopped", result(2, 0.3))  # the scheduler's STOP, on a result it kept to itself
+    search.on_trial_result("last-epoch-stop", result(1, 0.6))
+    search.on_trial_complete("last-epoch-stop", result(2, 0.8, finished=True))  # ASHA stops at max_t: not pruned
+
+    finished, stopped, last = study.get_trials()
+    assert (finished.state.name, finished.value) == ("COMPLETE", 0.9)
+    assert finished.intermediate_values == {1: 0.5, 2: 0.9, 3: 0.7}
+    assert (stopped.state.name, stopped.value, stopped.intermediate_values) == ("PRUNED", 0.3, {1: 0.4, 2: 0.3})
+    assert (last.state.name, last.value, last.user_attrs["epochs_trained"]) == ("COMPLETE", 0.8, 2.0)
+
+
+@pytest.mark.slow
+def test_ray_backend_runs_the_same_study_and_resumes(tmp_path):
+    """--backend ray on a local Ray: trial 0 is the default, trials land in study.db, a rerun adds only the
+    missing trial, and the outputs are the Optuna backend's (sweep.json, plots, the retrained best)."""
+    out = tmp_path / "sweep"
+    own, training = tiny_sweep(tmp_path, out, epochs=2)
+    command = [*own, "--backend", "ray", "--cpus_per_trial", "1"]
+    run_script("sweep.py", [*command, "--n_trials", "2", "--skip_best_retrain", "true", "--", *training], tmp_path)
+    first = json.loads((out / "sweep.json").read_text())
+    assert first["backend"] == "ray" and [t["configuration"] for t in first["trials"]] == ["default", "searched"]
+    assert first["trials"][0]["params"]["learning_rate"] == pytest.approx(5e-3)
+
+    run_script("sweep.py", [*command, "--n_trials", "3", "--", *training], tmp_path)
+    summary = json.loads((out / "sweep.json").read_text())
+    assert summary["finished_trials"] == 3 and summary["trials"][:2] == first["trials"]  # not rerun
+    for trial in summary["trials"]:
+        assert trial["state"] in ("COMPLETE", "PRUNED") and trial["duration_s"] > 0
+        scores = [score for _, score in sorted((int(epoch), score) for epoch, score in trial["epoch_scores"].items())]
+        # As with Optuna alone: the best epoch's score, or for a pruned trial its last one.
+        assert trial["value"] == (max(scores) if trial["state"] == "COMPLETE" else scores[-1])
+    assert "on Ray Tune" in (out / "sweep.md").read_text()
+    assert (out / "best" / "results.json").is_file() and (out / "optimization_history.png").is_file()
+    assert not (out / "ray").exists() and not (out / "trials").exists()  # Ray's copies and checkpoints removed
