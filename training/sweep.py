@@ -18,7 +18,8 @@ Search space (``--search_space FILE.yaml|json`` replaces entries or adds Trainin
   learning rate, SGD's usual scale), rmsprop, adafactor;
 - ``weight_decay``: 0 to 0.1;
 - ``dropout`` (models with a ``--dropout`` setting): 0 to 0.5;
-- ``num_train_epochs``: a quarter of the default to the default; early stopping keeps the model's patience.
+- ``num_train_epochs``: a quarter of the default to the default; early stopping keeps the model's patience,
+  unless the space file adds ``early_stopping_patience`` (e.g. ``{type: int, low: 2, high: 10}``).
 
 Bad trials are pruned on their per-epoch validation score: Optuna's SuccessiveHalvingPruner by
 default (``--pruner hyperband``, ``median`` or ``none`` otherwise). Trials live in an Optuna storage,
@@ -57,7 +58,7 @@ import numpy as np
 import optuna
 import yaml
 from torch import nn
-from transformers import HfArgumentParser, Trainer, TrainerCallback, TrainingArguments
+from transformers import EarlyStoppingCallback, HfArgumentParser, Trainer, TrainerCallback, TrainingArguments
 
 from training import insights
 from training.arguments import split_passthrough
@@ -76,6 +77,10 @@ SGD_LR_SCALE = 10  # SGD with momentum wants about 10x Adam's learning rate (as 
 TRAINER_FIELDS = {f.name for f in dataclasses.fields(TrainingArguments)}
 PRUNERS = ("halving", "hyperband", "median", "none")
 BACKENDS = ("optuna", "ray")
+PATIENCE = "early_stopping_patience"
+# Parameters the training script takes as its own flags, not TrainingArguments: the model's dropout and
+# the early-stopping callback's patience.
+SCRIPT_FLAGS = ("dropout", PATIENCE)
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
 
@@ -129,8 +134,11 @@ def default_space(prepared: PreparedModel) -> dict[str, dict[str, Any]]:
     return space
 
 
-def load_space(path: str | None, space: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The default space with the entries of a YAML/JSON file replaced (``null`` removes one), checked."""
+def load_space(
+    path: str | None, space: dict[str, dict[str, Any]], early_stopping: bool = True
+) -> dict[str, dict[str, Any]]:
+    """The default space with the entries of a YAML/JSON file replaced (``null`` removes one), checked.
+    ``early_stopping``: whether the model trains with early stopping (whose patience can then be searched)."""
     if path is None:
         return space
     file = Path(path)
@@ -143,7 +151,7 @@ def load_space(path: str | None, space: dict[str, dict[str, Any]]) -> dict[str, 
     for name, entry in list(merged.items()):
         if entry is None:
             del merged[name]
-        elif name not in space and name not in TRAINER_FIELDS:
+        elif name not in space and name not in TRAINER_FIELDS and name != PATIENCE:
             raise UserError(
                 f"--search_space: {name!r} is neither in the default space ({', '.join(space)}) nor a "
                 "TrainingArguments field."
@@ -159,6 +167,11 @@ def load_space(path: str | None, space: dict[str, dict[str, Any]]) -> dict[str, 
             )
     if "dropout" in merged and "dropout" not in space:
         raise UserError("--search_space: this model has no dropout setting to search.")
+    if PATIENCE in merged and not early_stopping:
+        raise UserError(
+            f"--search_space: {PATIENCE}: this model trains without early stopping. Turn it on with "
+            f"`-- --{PATIENCE} N` (the training script's flag), then search its patience."
+        )
     return merged
 
 
@@ -178,7 +191,7 @@ def sample(trial: optuna.Trial, space: dict[str, dict[str, Any]]) -> dict[str, A
 def training_arguments(params: dict[str, Any]) -> dict[str, Any]:
     """The TrainingArguments a trial's parameters stand for: SGD gets momentum and its learning-rate scale,
     and every other optimizer an empty ``optim_args`` (Trainer keeps its arguments between trials)."""
-    values = {k: v for k, v in params.items() if k != "dropout"}
+    values = {k: v for k, v in params.items() if k not in SCRIPT_FLAGS}
     if values.get("optim") == "sgd":
         values["optim_args"] = "momentum=0.9"
         values["learning_rate"] = values["learning_rate"] * SGD_LR_SCALE
@@ -190,6 +203,12 @@ def training_arguments(params: dict[str, Any]) -> dict[str, Any]:
 def trial_arguments(trial: optuna.Trial, space: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """A trial's TrainingArguments, sampled from the space."""
     return training_arguments(sample(trial, space))
+
+
+def trial_params(trial: optuna.Trial | dict[str, Any], space: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A running trial's parameters: Optuna's trial asked again (it answers with the same values), or the
+    configuration Ray passes as a dict."""
+    return trial if isinstance(trial, dict) else sample(trial, space)
 
 
 def set_dropout(model: nn.Module, p: float) -> None:
@@ -210,11 +229,23 @@ class EpochReportingTrainer(Trainer):
 
 
 class TrialRecord(TrainerCallback):
-    """At the end of each trial: make the objective the best epoch's score (the model that
-    ``load_best_model_at_end`` keeps, not the last epoch's) and record what the trial did."""
+    """At the start of each trial, give the early-stopping callback the trial's patience when the space
+    searches it (a callback setting, which Trainer's search does not reach). At the end: make the objective
+    the best epoch's score (the model that ``load_best_model_at_end`` keeps, not the last epoch's) and
+    record what the trial did."""
 
-    def __init__(self) -> None:
+    def __init__(self, space: dict[str, dict[str, Any]] | None = None) -> None:
         self.trainer: Trainer | None = None
+        self.space = space or {}
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        trial = getattr(self.trainer, "_trial", None)
+        if self.trainer is None or trial is None or PATIENCE not in self.space:
+            return
+        patience = int(trial_params(trial, self.space)[PATIENCE])
+        for callback in self.trainer.callback_handler.callbacks:
+            if isinstance(callback, EarlyStoppingCallback):
+                callback.early_stopping_patience = patience
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         trial = getattr(self.trainer, "_trial", None)
@@ -270,15 +301,14 @@ def default_trial(prepared: PreparedModel, space: dict[str, dict[str, Any]]) -> 
         "weight_decay": args.weight_decay,
         "num_train_epochs": int(args.num_train_epochs),
         "dropout": getattr(prepared.run.model.config, "dropout", None),
+        PATIENCE: prepared.early_stopping_patience,
     }
     return {k: v for k, v in values.items() if k in space}
 
 
 def retrain_arguments(trial: optuna.trial.FrozenTrial) -> list[str]:
-    """The training script flags that reproduce a trial (dropout is a model flag, the rest Trainer's)."""
-    values = training_arguments(trial.params)
-    if "dropout" in trial.params:
-        values["dropout"] = trial.params["dropout"]
+    """The training script flags that reproduce a trial (its own flags and TrainingArguments')."""
+    values = training_arguments(trial.params) | {k: v for k, v in trial.params.items() if k in SCRIPT_FLAGS}
     flags = []
     for name, value in values.items():
         if name == "optim_args" and not value:
@@ -379,7 +409,9 @@ def main() -> None:
     primary_metric, _ = choose_primary_metric(counts, args.run.primary_metric)
     seed = args.training.seed
     prepared = script.prepare(sweep.model, args, data, data.splits, seed)
-    space = load_space(sweep.search_space, default_space(prepared))
+    space = load_space(
+        sweep.search_space, default_space(prepared), early_stopping=bool(prepared.early_stopping_patience)
+    )
     template = prepared.run.model
 
     def model_init(trial: optuna.Trial | dict[str, Any] | None = None) -> nn.Module:
@@ -387,13 +419,13 @@ def main() -> None:
         # (Ray passes the trial's configuration as a dict).
         model = copy.deepcopy(template)
         if trial is not None and "dropout" in space:
-            set_dropout(model, trial["dropout"] if isinstance(trial, dict) else sample(trial, space)["dropout"])
+            set_dropout(model, trial_params(trial, space)["dropout"])
         return model
 
     if sweep.backend == "ray":
         from training import sweep_ray
 
-    record = TrialRecord()
+    record = TrialRecord(space)
     trainer = build_trainer(
         prepared, label_names=data.label_names, primary_metric=primary_metric,
         checkpoints=(output_dir / "trials").resolve(),  # absolute: Ray runs each trial in its own directory

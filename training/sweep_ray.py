@@ -28,7 +28,18 @@ FINISHED_KEY = "trial_finished"  # in each report of RayTrialTrainer: its epoch 
 class RayTrialTrainer(Trainer):
     """Adds to each report whether its epoch ends the trial anyway (early stopping or the last epoch), so
     that ``StudySearch`` can tell a trial the scheduler stopped from one that finished. (Ray counts
-    reports as training iterations: they are epochs here, whatever the batch size.)"""
+    reports as training iterations: they are epochs here, whatever the batch size.) Gives Trainer only
+    the TrainingArguments of a trial's configuration."""
+
+    def _hp_search_setup(self, trial: Any) -> None:
+        # Ray's configuration also holds the trial's dropout and patience, which reach the model
+        # (model_init) and the early-stopping callback (sweep.TrialRecord) from the trial itself: only
+        # the TrainingArguments go to Trainer, which would warn about the others on every trial.
+        if not isinstance(trial, dict):
+            super()._hp_search_setup(trial)
+            return
+        super()._hp_search_setup({k: v for k, v in trial.items() if hasattr(self.args, k)})
+        self._trial = trial
 
     def _report_to_hp_search(self, trial: Any, step: int, metrics: dict[str, float]) -> None:
         finished = self.control.should_training_stop or (self.state.epoch or 0) >= self.args.num_train_epochs
