@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import ROOT, run_main, run_script, sentiment_csv_args
 from training.errors import UserError
-from training.sweep import load_space, retrain_arguments, training_arguments
+from training.sweep import TrialRecord, load_space, retrain_arguments, training_arguments
 from training.sweep import main as sweep_main
 
 SPACE = {
@@ -38,21 +38,45 @@ def test_space_overrides_are_checked(tmp_path):
             load_space(str(override), SPACE)
     with pytest.raises(UserError, match="does not exist"):
         load_space(str(tmp_path / "missing.yaml"), SPACE)
+    # Early-stopping patience: a callback setting, searchable when the model stops early.
+    override.write_text("early_stopping_patience: {type: int, low: 2, high: 10}")
+    assert load_space(str(override), SPACE)["early_stopping_patience"]["high"] == 10
+    with pytest.raises(UserError, match="trains without early stopping. Turn it on with `-- --early_stopping_pat"):
+        load_space(str(override), SPACE, early_stopping=False)
 
 
 def test_trial_parameters_become_training_arguments():
-    sgd = training_arguments({"learning_rate": 0.001, "optim": "sgd", "dropout": 0.2})
+    sgd = training_arguments({"learning_rate": 0.001, "optim": "sgd", "dropout": 0.2, "early_stopping_patience": 4})
     assert sgd == {"learning_rate": pytest.approx(0.01), "optim": "sgd", "optim_args": "momentum=0.9"}
     # Trainer keeps its arguments between trials: optim_args must be cleared after an SGD trial.
     assert training_arguments({"learning_rate": 0.001, "optim": "rmsprop"})["optim_args"] == ""
 
     class Trial:
-        params = {"learning_rate": 0.001, "optim": "sgd", "dropout": 0.2}
-        user_attrs = {"training_arguments": training_arguments(params)}
+        params = {"learning_rate": 0.001, "optim": "sgd", "dropout": 0.2, "early_stopping_patience": 4}
 
     flags = retrain_arguments(Trial())
     assert flags[flags.index("--learning_rate") + 1] == "0.01" and flags[flags.index("--dropout") + 1] == "0.2"
+    assert flags[flags.index("--early_stopping_patience") + 1] == "4"
     assert flags[flags.index("--optim_args") + 1] == "momentum=0.9"
+
+
+def test_a_trial_sets_its_early_stopping_patience():
+    """Trainer's search sets TrainingArguments only; TrialRecord hands the trial's patience to the
+    early-stopping callback, from an Optuna trial or from the dict Ray passes."""
+    from types import SimpleNamespace
+
+    import optuna
+    from transformers import EarlyStoppingCallback
+
+    space = {"early_stopping_patience": {"type": "int", "low": 1, "high": 9}}
+    stopping = EarlyStoppingCallback(3)
+    for trial, expected in ((optuna.trial.FixedTrial({"early_stopping_patience": 7}), 7),
+                            ({"early_stopping_patience": 2, "learning_rate": 0.1}, 2)):  # fmt: skip
+        record = TrialRecord(space)
+        record.trainer = SimpleNamespace(_trial=trial, callback_handler=SimpleNamespace(callbacks=[stopping, record]))
+        record.on_train_begin(None, None, None)
+        assert stopping.early_stopping_patience == expected
+    TrialRecord({}).on_train_begin(None, None, None)  # no trainer, nothing searched: nothing to do
 
 
 def test_bad_arguments_write_nothing(tmp_path, capsys):
@@ -74,7 +98,10 @@ def tiny_sweep(tmp_path, out, epochs: int) -> tuple[list[str], list[str]]:
     """sweep.py's own arguments for scratch-simple on the sentiment CSV with 1 to ``epochs`` epochs, and
     the training script's arguments (after ``--``)."""
     space = tmp_path / "space.yaml"
-    space.write_text(f"num_train_epochs: {{type: int, low: 1, high: {epochs}}}\n")
+    space.write_text(
+        f"num_train_epochs: {{type: int, low: 1, high: {epochs}}}\n"
+        "early_stopping_patience: {type: int, low: 1, high: 3}\n"
+    )
     own = ["--task", "text", "--model", "scratch-simple", "--output_dir", str(out), "--search_space", str(space)]
     training = [
         *sentiment_csv_args(tmp_path / "reviews.csv"), "--max_seq_length", "16", "--vocab_size", "200",
@@ -92,6 +119,7 @@ def test_two_trial_sweep_resumes_from_storage_and_retrains_the_best(tmp_path):
     first = json.loads((out / "sweep.json").read_text())
     assert [t["configuration"] for t in first["trials"]] == ["default"]  # trial 0: the lineup defaults
     assert first["trials"][0]["params"]["learning_rate"] == pytest.approx(5e-3)
+    assert first["trials"][0]["params"]["early_stopping_patience"] == 3  # scratch-simple's own
     started = first["trials"][0]
 
     # The same command with a larger total: trial 0 is read from study.db, only trial 1 runs.
@@ -117,6 +145,7 @@ def test_two_trial_sweep_resumes_from_storage_and_retrains_the_best(tmp_path):
     recorded = model["hyperparameters"]
     flags = summary["best"]["training_arguments"]
     assert recorded["learning_rate"] == pytest.approx(float(flags[flags.index("--learning_rate") + 1]))
+    assert recorded["early_stopping_patience"] == summary["best"]["params"]["early_stopping_patience"]
     assert summary["retrained"]["test"] == model["test"]["accuracy"]
     assert (out / "best" / "scratch-simple" / "model.safetensors").is_file()
     assert not (out / "trials").exists()  # trial checkpoints are removed
