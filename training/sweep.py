@@ -402,6 +402,10 @@ def main() -> None:
     optuna.logging.enable_propagation()
     optuna.logging.disable_default_handler()
     use_all_cpu_cores()
+    if sweep.backend == "ray":
+        from training import sweep_ray
+
+        sweep_ray.connect(sweep.ray_address, sweep.cpus_per_trial)  # before anything is written
 
     # The data and the model exactly as the training script prepares them.
     data = script.load_data(args)
@@ -421,9 +425,6 @@ def main() -> None:
         if trial is not None and "dropout" in space:
             set_dropout(model, trial_params(trial, space)["dropout"])
         return model
-
-    if sweep.backend == "ray":
-        from training import sweep_ray
 
     record = TrialRecord(space)
     trainer = build_trainer(
@@ -454,7 +455,7 @@ def main() -> None:
                 n_trials=sweep.n_trials - finished(), objective_key=objective_key,
                 sampler=optuna.samplers.TPESampler(seed=base_seed + len(study.trials)), pruner=sweep.pruner,
                 max_epochs=most_epochs(space, int(prepared.training_args.num_train_epochs)),
-                address=sweep.ray_address, cpus_per_trial=sweep.cpus_per_trial, ray_dir=output_dir / "ray",
+                cpus_per_trial=sweep.cpus_per_trial, ray_dir=output_dir / "ray",
             )  # fmt: skip
             shutil.rmtree(output_dir / "ray", ignore_errors=True)  # Ray's copies of the trials and checkpoints
             shutil.rmtree(output_dir / "trials", ignore_errors=True)

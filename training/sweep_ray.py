@@ -94,29 +94,11 @@ def make_scheduler(name: str, max_epochs: int) -> Any:
     return None
 
 
-def run_trials(
-    trainer: Trainer,
-    *,
-    study: optuna.Study,
-    storage_url: str,
-    space_values: Callable[[optuna.Trial], dict[str, Any]],
-    n_trials: int,
-    objective_key: str,
-    sampler: optuna.samplers.BaseSampler,
-    pruner: str,
-    max_epochs: int,
-    address: str | None,
-    cpus_per_trial: int,
-    ray_dir: Path,
-) -> None:
-    """Run ``n_trials`` more trials of ``study`` (at ``storage_url``) on Ray. ``space_values(trial)`` samples a
-    trial's TrainingArguments; Ray pickles it with the searcher's state, so it must be a module-level function
-    or a ``functools.partial`` of one."""
+def connect(address: str | None, cpus_per_trial: int) -> None:
+    """Start a Ray on this machine (``address`` None) or join a running cluster. Called before the sweep
+    writes anything, so that a cluster that is not there costs nothing."""
     import ray
 
-    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        logger.info("Trial %d was left running by an interrupted run: marked failed.", trial.number)
-        study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
     # Workers import the project's modules (the models): the project must be at this path on every node.
     project = str(Path(__file__).resolve().parent.parent)
     python_path = os.pathsep.join(filter(None, [project, os.environ.get("PYTHONPATH")]))
@@ -133,6 +115,30 @@ def run_trials(
             f"--ray_address {address}: {error} Start one with `ray start --head`, or leave --ray_address out "
             "to start a Ray on this machine."
         ) from None
+
+
+def run_trials(
+    trainer: Trainer,
+    *,
+    study: optuna.Study,
+    storage_url: str,
+    space_values: Callable[[optuna.Trial], dict[str, Any]],
+    n_trials: int,
+    objective_key: str,
+    sampler: optuna.samplers.BaseSampler,
+    pruner: str,
+    max_epochs: int,
+    cpus_per_trial: int,
+    ray_dir: Path,
+) -> None:
+    """Run ``n_trials`` more trials of ``study`` (at ``storage_url``) on the Ray ``connect`` joined, and
+    leave it. ``space_values(trial)`` samples a trial's TrainingArguments; Ray pickles it with the searcher's
+    state, so it must be a module-level function or a ``functools.partial`` of one."""
+    import ray
+
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        logger.info("Trial %d was left running by an interrupted run: marked failed.", trial.number)
+        study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
     try:
         search = StudySearch(
             space=space_values, metric="objective", mode="max", sampler=sampler,
