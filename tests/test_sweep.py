@@ -79,8 +79,13 @@ def test_a_trial_sets_its_early_stopping_patience():
     TrialRecord({}).on_train_begin(None, None, None)  # no trainer, nothing searched: nothing to do
 
 
-def test_bad_arguments_write_nothing(tmp_path, capsys):
+def test_bad_arguments_write_nothing(tmp_path, capsys, monkeypatch):
     out = tmp_path / "sweep"
+    # --ray_address auto finds clusters through RAY_ADDRESS and Ray's temp dir: make sure it finds none.
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path / "ray"))
+    ray_cluster = ["--task", "text", "--model", "scratch-simple", "--backend", "ray", "--ray_address", "auto"]
+    ray_cluster += ["--output_dir", str(out)]
     for argv, message in (
         (["--task", "audio", "--model", "x"], "--task must be text or image"),
         (["--task", "text", "--model", "bert", "--output_dir", str(out)], "unknown text model 'bert'"),
@@ -88,6 +93,7 @@ def test_bad_arguments_write_nothing(tmp_path, capsys):
         (["--task", "text", "--model", "scratch-simple", "--n_trials", "0"], "--n_trials must be at least 1"),
         (["--task", "text", "--model", "scratch-simple", "--backend", "dask"], "--backend must be optuna or ray"),
         (["--task", "text", "--model", "scratch-simple", "--cpus_per_trial", "0"], "--cpus_per_trial must be at least"),
+        (ray_cluster, "--ray_address auto: Could not find any running Ray instance"),
     ):
         code, err = run_main(sweep_main, "sweep.py", argv, capsys)
         assert code == 2 and message in err, err
@@ -208,9 +214,13 @@ def test_ray_searcher_records_trials_as_the_optuna_backend_does():
 
 
 @pytest.mark.slow
-def test_ray_backend_runs_the_same_study_and_resumes(tmp_path):
-    """--backend ray on a local Ray: trial 0 is the default, trials land in study.db, a rerun adds only the
-    missing trial, and the outputs are the Optuna backend's (sweep.json, plots, the retrained best)."""
+def test_ray_backend_runs_the_same_study_and_resumes_on_a_cluster(tmp_path):
+    """--backend ray on a local Ray: trial 0 is the default, trials land in study.db; then the README's
+    cluster command (--ray_address) on a simulated cluster (ray.cluster_utils: a head with no CPUs and two
+    one-CPU worker nodes, all on this machine, so every trial runs on a worker node) adds only the missing
+    trials; the outputs are the Optuna backend's (sweep.json, plots, the retrained best)."""
+    from ray.cluster_utils import Cluster
+
     out = tmp_path / "sweep"
     own, training = tiny_sweep(tmp_path, out, epochs=2)
     command = [*own, "--backend", "ray", "--cpus_per_trial", "1"]
@@ -219,9 +229,17 @@ def test_ray_backend_runs_the_same_study_and_resumes(tmp_path):
     assert first["backend"] == "ray" and [t["configuration"] for t in first["trials"]] == ["default", "searched"]
     assert first["trials"][0]["params"]["learning_rate"] == pytest.approx(5e-3)
 
-    run_script("sweep.py", [*command, "--n_trials", "3", "--", *training], tmp_path)
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
+    try:
+        for _ in range(2):
+            cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        command += ["--ray_address", cluster.address]
+        run_script("sweep.py", [*command, "--n_trials", "4", "--", *training], tmp_path)
+    finally:
+        cluster.shutdown()
     summary = json.loads((out / "sweep.json").read_text())
-    assert summary["finished_trials"] == 3 and summary["trials"][:2] == first["trials"]  # not rerun
+    assert summary["finished_trials"] == 4 and summary["trials"][:2] == first["trials"]  # not rerun
     for trial in summary["trials"]:
         assert trial["state"] in ("COMPLETE", "PRUNED") and trial["duration_s"] > 0
         scores = [score for _, score in sorted((int(epoch), score) for epoch, score in trial["epoch_scores"].items())]
