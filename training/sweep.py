@@ -449,10 +449,10 @@ def main() -> None:
         return sum(t.state in FINISHED for t in study.get_trials(deepcopy=False))
 
     if sweep.backend == "ray":
-        if finished() < sweep.n_trials:
+        if (missing := sweep.n_trials - finished()) > 0:
             sweep_ray.run_trials(
                 trainer, study=study, storage_url=storage_url, space_values=partial(trial_arguments, space=space),
-                n_trials=sweep.n_trials - finished(), objective_key=objective_key,
+                n_trials=missing, objective_key=objective_key,
                 sampler=optuna.samplers.TPESampler(seed=base_seed + len(study.trials)), pruner=sweep.pruner,
                 max_epochs=most_epochs(space, int(prepared.training_args.num_train_epochs)),
                 cpus_per_trial=sweep.cpus_per_trial, ray_dir=output_dir / "ray",
