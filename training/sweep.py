@@ -457,8 +457,7 @@ def main() -> None:
                 max_epochs=most_epochs(space, int(prepared.training_args.num_train_epochs)),
                 cpus_per_trial=sweep.cpus_per_trial, ray_dir=output_dir / "ray",
             )  # fmt: skip
-            shutil.rmtree(output_dir / "ray", ignore_errors=True)  # Ray's copies of the trials and checkpoints
-            shutil.rmtree(output_dir / "trials", ignore_errors=True)
+            shutil.rmtree(output_dir / "trials", ignore_errors=True)  # the trials' checkpoints
     else:
         # One trial per call, re-counting the study each time: resumed runs and parallel workers stop at
         # the study's total, not at n_trials of their own.

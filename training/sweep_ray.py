@@ -9,6 +9,7 @@ Optuna's pruners. One Ray run is the study's only driver (Ray does the parallel 
 
 import logging
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,7 @@ def make_scheduler(name: str, max_epochs: int) -> Any:
     ASHA for successive halving, HyperBand, the median stopping rule, or none."""
     from ray.tune.schedulers import ASHAScheduler, HyperBandScheduler, MedianStoppingRule
 
-    common = {"time_attr": "training_iteration", "metric": "objective", "mode": "max"}
+    common = {"time_attr": TRAINING_ITERATION, "metric": "objective", "mode": "max"}
     if name == "halving":
         return ASHAScheduler(**common, max_t=max_epochs, grace_period=1, reduction_factor=3)
     if name == "hyperband":
@@ -131,9 +132,10 @@ def run_trials(
     cpus_per_trial: int,
     ray_dir: Path,
 ) -> None:
-    """Run ``n_trials`` more trials of ``study`` (at ``storage_url``) on the Ray ``connect`` joined, and
-    leave it. ``space_values(trial)`` samples a trial's TrainingArguments; Ray pickles it with the searcher's
-    state, so it must be a module-level function or a ``functools.partial`` of one."""
+    """Run ``n_trials`` more trials of ``study`` (at ``storage_url``) on the Ray ``connect`` joined, remove
+    Ray's own records of them from ``ray_dir``, and leave Ray. ``space_values(trial)`` samples a trial's
+    TrainingArguments; Ray pickles it with the searcher's state, so it must be a module-level function or
+    a ``functools.partial`` of one."""
     import ray
 
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
@@ -152,5 +154,6 @@ def run_trials(
             resources_per_trial={"cpu": cpus_per_trial}, storage_path=str(ray_dir.resolve()),
             name=study.study_name, checkpoint_config=ray.tune.CheckpointConfig(num_to_keep=1), verbose=1,
         )  # fmt: skip
+        shutil.rmtree(ray_dir, ignore_errors=True)  # Ray's copies of the trials and checkpoints: the study has them
     finally:
         ray.shutdown()
