@@ -8,6 +8,7 @@ they apply only to the arguments the user did not set explicitly.
 
 import dataclasses
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,34 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "dataloader_pin_memory": torch.cuda.is_available(),
     # Prediction runs over every split (train included); bigger batches are much faster on a CPU.
     "per_device_eval_batch_size": 64,
+    # Every lineup model returns the batch's mean loss. With this on (transformers' default), Trainer
+    # also multiplies that loss by the number of processes, for models that divide by a token count
+    # gathered over all of them: under 2 processes our losses were logged, and stepped, twice too big.
+    "average_tokens_across_devices": False,
 }
+
+
+def launched_processes() -> int:
+    """How many processes ``torchrun``/``accelerate launch`` started for this run (1 for plain python)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def trainer_defaults(gpu_defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``TRAINER_DEFAULTS`` for this machine. With CUDA: mixed precision (bf16, or fp16 where the GPU lacks
+    it), pinned memory, and decoding in DataLoader workers (the CPU cores shared by this machine's
+    processes), plus the script's own ``gpu_defaults``. Several processes without any accelerator run
+    DDP on the CPU (gloo): Trainer only does that with ``use_cpu``, else each process trains alone."""
+    defaults = dict(TRAINER_DEFAULTS)
+    if torch.cuda.is_available():
+        local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+        workers = min(8, len(os.sched_getaffinity(0)) // local_processes)
+        precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        defaults.update({precision: True, "dataloader_pin_memory": True, "dataloader_num_workers": workers})
+        defaults["dataloader_persistent_workers"] = workers > 0  # workers live across epochs and evaluations
+        defaults.update(gpu_defaults or {})
+    elif launched_processes() > 1 and not torch.accelerator.is_available():
+        defaults["use_cpu"] = True
+    return defaults
 
 
 @dataclass
@@ -131,16 +159,20 @@ class ScriptArguments:
 
 
 def parse_arguments(
-    dataclass_types: tuple[type, ...], default_output_dir: str, argv: list[str] | None = None
+    dataclass_types: tuple[type, ...],
+    default_output_dir: str,
+    argv: list[str] | None = None,
+    gpu_defaults: dict[str, Any] | None = None,
 ) -> tuple[tuple[Any, ...], set[str]]:
-    """Parse the dataclasses from the command line or a single .json/.yaml file.
+    """Parse the dataclasses from the command line or a single .json/.yaml file, over ``trainer_defaults``
+    (``gpu_defaults``: the script's own Trainer defaults when CUDA is present).
 
     Returns the parsed dataclasses (in ``dataclass_types`` order) and the names of the arguments the
     user set explicitly, so that per-model defaults never override a user's choice.
     """
     argv = sys.argv[1:] if argv is None else argv
     parser = HfArgumentParser(dataclass_types)
-    defaults = {**TRAINER_DEFAULTS, "output_dir": default_output_dir}
+    defaults = {**trainer_defaults(gpu_defaults), "output_dir": default_output_dir}
     if len(argv) == 1 and argv[0].endswith((".json", ".yaml", ".yml")):
         path = Path(argv[0])
         if not path.is_file():

@@ -15,6 +15,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, load_dataset
 from sklearn.model_selection import train_test_split
 
 from training.errors import UserError
+from training.progress import progress
 
 logger = logging.getLogger(__name__)
 
@@ -124,11 +125,13 @@ def encode_labels(splits: DatasetDict, class_names: str | None) -> tuple[Dataset
     return splits, names
 
 
-def drop_duplicates(dataset: Dataset, key: Callable[[Any], Hashable], column: str) -> tuple[Dataset, int]:
+def drop_duplicates(
+    dataset: Dataset, key: Callable[[Any], Hashable], column: str, description: str = "duplicates"
+) -> tuple[Dataset, int]:
     """Keep the first occurrence of each input (compared by ``key``); returns the count removed."""
     seen: set[Hashable] = set()
     keep = []
-    for i, value in enumerate(dataset[column]):
+    for i, value in enumerate(progress(dataset[column], f"Looking for duplicates ({description})")):
         k = key(value)
         if k not in seen:
             seen.add(k)
@@ -203,9 +206,9 @@ def subsample(dataset: Dataset, max_samples: int | None, seed: int) -> Dataset:
 
 def cross_split_overlap(splits: DatasetDict, key: Callable[[Any], Hashable], column: str) -> dict[str, int]:
     """How many validation/test inputs also occur in train (leakage that inflates scores)."""
-    train_keys = {key(v) for v in splits["train"][column]}
+    train_keys = {key(v) for v in progress(splits["train"][column], "Comparing the splits (train)")}
     return {
-        name: sum(key(v) in train_keys for v in splits[name][column])
+        name: sum(key(v) in train_keys for v in progress(splits[name][column], f"Comparing the splits ({name})"))
         for name in ("validation", "test")
         if splits[name] is not splits["train"]
     }

@@ -7,6 +7,7 @@ written last, so its presence marks a finished model (used by ``--resume_from_ch
 
 import csv
 import dataclasses
+import hashlib
 import json
 import logging
 import math
@@ -21,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from accelerate.utils import gather_object
 from datasets import Dataset, DatasetDict
 from scipy.special import softmax
 from sklearn.model_selection import StratifiedKFold
@@ -83,10 +85,39 @@ RECORDED_HYPERPARAMETERS = (
 
 
 def training_device(args: TrainingArguments) -> str:
-    """Where training ran, for cards and reports: the GPU's name, or the CPU with its thread count."""
+    """Where training ran, for cards and reports: the GPU's name and count, or the CPU with its thread
+    count; and the number of processes under DDP."""
+    processes = f", {args.world_size} processes (DDP)" if args.world_size > 1 else ""
     if args.device.type == "cuda":
-        return f"{torch.cuda.get_device_name(args.device)} x {args.n_gpu or 1}"
-    return f"{args.device.type.upper()} ({torch.get_num_threads()} threads)"
+        return f"{torch.cuda.get_device_name(args.device)} x {max(args.n_gpu, 1) * args.world_size}{processes}"
+    return f"{args.device.type.upper()} ({torch.get_num_threads()} threads{' each' if processes else ''}{processes})"
+
+
+def built_fingerprint(prepared: "PreparedModel") -> str:
+    """A digest of everything a process built from the data for one model: split sizes and labels in
+    order, the processor (a learnt vocabulary), the weights' names, shapes and sums."""
+    digest = hashlib.sha256()
+    for name, split in prepared.encoded.items():
+        digest.update(f"{name}:{len(split)}:".encode() + np.asarray(split.with_format(None)["label"]).tobytes())
+    processor = prepared.run.processor
+    tokenizer = getattr(processor, "backend_tokenizer", None)
+    digest.update((tokenizer.to_str() if tokenizer is not None else processor.to_json_string()).encode())
+    for key, tensor in prepared.run.model.state_dict().items():
+        digest.update(f"{key}{tuple(tensor.shape)}{float(tensor.double().sum()):.10g}".encode())
+    return digest.hexdigest()
+
+
+def check_same_on_every_rank(prepared: "PreparedModel") -> None:
+    """Under several processes, stop unless every rank built the same splits, processor and initial
+    weights: DDP would train one model on inconsistent inputs, or crash on a vocabulary size."""
+    if prepared.training_args.world_size <= 1:
+        return
+    fingerprints = gather_object([built_fingerprint(prepared)])
+    if len(set(fingerprints)) > 1:
+        raise RuntimeError(
+            f"the {len(fingerprints)} processes built {prepared.run.name} differently (splits, processor or initial "
+            "weights): something built from the data is not deterministic. Please report this as a bug."
+        )
 
 
 def epoch_history(log_history: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -119,8 +150,15 @@ def measure_latency_ms(model: Any, processor: Any, inputs: EvaluationInputs) -> 
 
 
 def _predict(trainer: Trainer, dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities and labels of every example of ``dataset``, once each and in its order (also
+    under several processes, where Trainer gathers the shards and drops the sampler's padding: checked)."""
     output = trainer.predict(dataset)
     logits = output.predictions[0] if isinstance(output.predictions, tuple) else output.predictions
+    expected = np.asarray(dataset.with_format(None)["label"])
+    if not np.array_equal(output.label_ids, expected):
+        raise RuntimeError(
+            f"prediction returned {len(output.label_ids)} labels for {len(expected)} examples, or not in their order"
+        )
     return softmax(logits, axis=1), output.label_ids
 
 
@@ -202,26 +240,39 @@ def train_and_evaluate(
     model_dir = output_dir / run.name
     checkpoints = model_dir / CHECKPOINTS
     trainer = build_trainer(prepared, label_names=label_names, primary_metric=primary_metric, checkpoints=checkpoints)
-    args = trainer.args
     last_checkpoint = get_last_checkpoint(str(checkpoints)) if resume and checkpoints.is_dir() else None
     if last_checkpoint:
         logger.info("Resuming %s from %s", run.name, last_checkpoint)
     train_output = trainer.train(resume_from_checkpoint=last_checkpoint)
 
-    split_metrics, test_probs, test_labels = {}, None, None
-    for split in ("train", "validation", "test"):
-        probs, labels = _predict(trainer, prepared.encoded[split])
-        split_metrics[split] = classification_metrics(labels, probs, label_names)
-        if split == "test":
-            test_probs, test_labels = probs, labels
+    # Every process predicts its share of each split (Trainer gathers them); only the main one writes.
+    predictions = {split: _predict(trainer, prepared.encoded[split]) for split in ("train", "validation", "test")}
+    metrics = {}
+    if trainer.is_world_process_zero():
+        metrics = _save_model(trainer, prepared, train_output, predictions, label_names, primary_metric, inputs)
+        if more_measurements:
+            metrics.update(more_measurements(metrics))
+        write_json(metrics, model_dir / "metrics.json")
+    trainer.accelerator.wait_for_everyone()  # the others wait for its files before the next model
+    return metrics
 
-    if not trainer.is_world_process_zero():
-        return {}
+
+def _save_model(
+    trainer: Trainer, prepared: "PreparedModel", train_output: Any, predictions: dict[str, tuple[np.ndarray, Any]],
+    label_names: list[str], primary_metric: str, inputs: EvaluationInputs,
+) -> dict[str, Any]:  # fmt: skip
+    """The main process's part of ``train_and_evaluate``: the model, its predictions and figures saved,
+    and its metrics (``metrics.json`` is written by the caller, last)."""
+    run, args = prepared.run, trainer.args
+    model_dir = Path(args.output_dir).parent  # Trainer's output_dir: the model's checkpoints folder
+    split_metrics = {
+        split: classification_metrics(labels, probs, label_names) for split, (probs, labels) in predictions.items()
+    }
     trainer.save_model(str(model_dir))
     # A pickle of every TrainingArguments field, --hub_token included: the hyperparameters that
     # matter are in metrics.json instead, and nothing pickled should be published.
     (model_dir / "training_args.bin").unlink(missing_ok=True)
-    shutil.rmtree(checkpoints, ignore_errors=True)
+    shutil.rmtree(args.output_dir, ignore_errors=True)  # the epoch checkpoints
     model = trainer.model.eval()
     metrics = {
         "name": run.name,
@@ -237,6 +288,7 @@ def train_and_evaluate(
             "early_stopping_patience": prepared.early_stopping_patience,
         },
         "training_device": training_device(args),
+        "world_size": args.world_size,  # processes; the speed and loss figures are over all of them
         "train_runtime_s": round(float(train_output.metrics["train_runtime"]), 2),
         "train_samples_per_second": round(float(train_output.metrics["train_samples_per_second"]), 2),
         "epochs_trained": round(float(trainer.state.epoch or 0), 2),
@@ -246,6 +298,7 @@ def train_and_evaluate(
         "history": epoch_history(trainer.state.log_history),
         **split_metrics,
     }
+    test_probs, test_labels = predictions["test"]
     _write_predictions(model_dir / "predictions.csv", inputs.test_display, test_labels, test_probs, label_names)
     plot_confusion_matrix(
         split_metrics["test"]["confusion_matrix"],
@@ -256,9 +309,6 @@ def train_and_evaluate(
     plot_learning_curves(
         metrics["history"], primary_metric, f"{run.name}: learning curves", model_dir / "learning_curves.png"
     )
-    if more_measurements:
-        metrics.update(more_measurements(metrics))
-    write_json(metrics, model_dir / "metrics.json")
     return metrics
 
 

@@ -6,6 +6,7 @@ reported up front (skipped with a warning, or an error with ``--strict_images``)
 crashing an epoch halfway.
 """
 
+import functools
 import hashlib
 import io
 import logging
@@ -31,6 +32,7 @@ from training.data import (
     select_columns,
 )
 from training.errors import UserError
+from training.progress import progress, timed
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +79,16 @@ class ImageDataArguments(DataArguments):
 
 def image_key(value: dict[str, Any]) -> str:
     """Identical files count as duplicates (an undecoded image: bytes or a path)."""
-    data = value["bytes"] if value.get("bytes") is not None else Path(value["path"]).read_bytes()
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+    if value.get("bytes") is not None:
+        return hashlib.md5(value["bytes"], usedforsecurity=False).hexdigest()
+    return _file_digest(value["path"])
+
+
+@functools.lru_cache(maxsize=1_000_000)
+def _file_digest(path: str) -> str:
+    # Cached: deduplication and the cross-split check hash the same training files.
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, lambda: hashlib.md5(usedforsecurity=False)).hexdigest()
 
 
 def _check_image(path: Path) -> str | None:
@@ -115,8 +125,9 @@ def scan_class_folders(root_str: str, flag: str) -> tuple[dict[str, list[Path]],
     }
     every_file = [f for files in candidates.values() for f in files]
     # Decoding is mostly C code that releases the GIL: threads use every core.
-    with ThreadPoolExecutor() as pool:
-        problems = dict(zip(every_file, pool.map(_check_image, every_file), strict=True))
+    with ThreadPoolExecutor() as pool, timed(f"Checked {len(every_file)} image files in {root}"):
+        checked = progress(pool.map(_check_image, every_file), f"Checking images ({flag})", total=len(every_file))
+        problems = dict(zip(every_file, checked, strict=True))
     images: dict[str, list[Path]] = {}
     for name, files in candidates.items():
         images[name] = [f for f in files if problems[f] is None]
@@ -202,8 +213,9 @@ def load_image_data(args: ImageDataArguments, seed: int) -> ClassificationData:
     # Work on undecoded images (bytes or paths) until the end: hashing files needs no decoding.
     splits = DatasetDict({name: split.cast_column("image", Image(decode=False)) for name, split in splits.items()})
     duplicates = {}
-    for name in list(splits):
-        splits[name], duplicates[name] = drop_duplicates(splits[name], image_key, "image")
+    with timed("Hashed the images for duplicates"):
+        for name in list(splits):
+            splits[name], duplicates[name] = drop_duplicates(splits[name], image_key, "image", f"{name} images")
     notes["duplicates_removed"] = duplicates
     splits, split_notes = complete_splits(splits, args.validation_split_percentage, args.test_split_percentage, seed)
     notes.update(split_notes)
@@ -222,7 +234,7 @@ def load_image_data(args: ImageDataArguments, seed: int) -> ClassificationData:
 def image_sizes(split: Dataset) -> list[tuple[int, int, str]]:
     """(width, height, mode) of every image of a split, from the file headers (no decoding)."""
     sizes = []
-    for value in split.cast_column("image", Image(decode=False))["image"]:
+    for value in progress(split.cast_column("image", Image(decode=False))["image"], "Reading image sizes"):
         source = io.BytesIO(value["bytes"]) if value.get("bytes") is not None else value["path"]
         with PIL.Image.open(source) as image:
             sizes.append((image.width, image.height, image.mode))

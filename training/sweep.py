@@ -41,7 +41,9 @@ import dataclasses
 import importlib.util
 import json
 import logging
+import os
 import shutil
+import socket
 import sys
 import time
 import warnings
@@ -112,6 +114,13 @@ class SweepArguments:
         metadata={"help": "--backend ray: a running Ray cluster (auto, or HEAD:6379). Default: start a local Ray."},
     )
     cpus_per_trial: int = field(default=1, metadata={"help": "--backend ray: CPU cores (and torch threads) per trial."})
+    rewrite_results: bool = field(
+        default=False,
+        metadata={
+            "help": "Write the results (sweep.json, best/) even though another worker claimed them: after that "
+            "worker crashed on another machine (one that crashed on this machine is noticed without it)."
+        },
+    )
 
 
 def default_space(prepared: PreparedModel) -> dict[str, dict[str, Any]]:
@@ -378,6 +387,52 @@ def summary_markdown(summary: dict[str, Any], validation_examples: int) -> str:
     return "\n".join([heading, "", paragraph, "", *markdown_table(header, rows)])
 
 
+def claim_results(
+    storage: optuna.storages.BaseStorage, study_name: str, finished_trials: int, take_over: bool = False
+) -> tuple[bool, dict[str, Any]]:
+    """Whether this worker writes the results of ``study_name`` at ``finished_trials`` finished trials, and
+    the claim's record (who claimed it, whether the results are written).
+
+    Parallel workers can finish at the same moment and each see no trial running; exactly one may write
+    ``sweep.json`` and retrain the best. The claim is a study named after the result, created in the
+    sweep's own storage: the storage creates a name once (a unique column, on SQLite and on a database
+    server alike) and refuses it to everyone else. A claim whose holder died on this machine before
+    writing is taken over; ``take_over`` takes any unwritten or written one (``--rewrite_results``).
+    """
+    name = f"{study_name}:results-at-{finished_trials}-trials"
+    record = {"host": socket.gethostname(), "pid": os.getpid(), "claimed": time.strftime("%Y-%m-%d %H:%M:%S")}
+    for _ in range(2):
+        try:
+            study_id = storage.create_new_study([optuna.study.StudyDirection.MAXIMIZE], study_name=name)
+        except optuna.exceptions.DuplicatedStudyError:
+            study_id = storage.get_study_id_from_name(name)
+            held = storage.get_study_user_attrs(study_id)
+            if not (take_over or _holder_died(held)):
+                return False, held
+            try:
+                storage.delete_study(study_id)  # then claim it again: only one of several takers can
+            except KeyError:  # another taker deleted it first
+                pass
+            continue
+        for key, value in record.items():
+            storage.set_study_user_attr(study_id, key, value)
+        return True, {**record, "study_id": study_id}
+    return False, {}
+
+
+def _holder_died(held: dict[str, Any]) -> bool:
+    """Whether a claim's holder was a process on this machine that no longer runs, before it wrote."""
+    if held.get("written") or held.get("host") != socket.gethostname() or "pid" not in held:
+        return False
+    try:
+        os.kill(int(held["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 def main() -> None:
     own, passthrough = split_passthrough(sys.argv[1:])
     (sweep,) = HfArgumentParser(SweepArguments).parse_args_into_dataclasses(own)
@@ -477,6 +532,16 @@ def main() -> None:
     if running:  # parallel workers: the last one to finish writes the summary and retrains the best
         logger.info("%d trial(s) still running in other workers: the last of them writes the results.", running)
         return
+    claimed, claim = claim_results(storage, study_name, finished(), take_over=sweep.rewrite_results)
+    if not claimed:
+        state = "wrote" if claim.get("written") else "is writing"
+        print(
+            f"The study {study_name!r} is finished ({finished()} trials): worker {claim.get('pid')} on "
+            f"{claim.get('host')} {state} its results in {output_dir} (claimed {claim.get('claimed')}). Nothing to do "
+            "here; rerun with --n_trials larger to add trials."
+            + ("" if claim.get("written") else " If that worker is gone, rerun with --rewrite_results true.")
+        )
+        return
     trials = trial_rows(study)
     best = study.best_trial
     default = next((t for t in trials if t["configuration"] == "default" and t["value"] is not None), None)
@@ -513,6 +578,7 @@ def main() -> None:
     write_json(summary, output_dir / "sweep.json")
     markdown = summary_markdown(summary, len(data.splits["validation"]))
     (output_dir / "sweep.md").write_text(markdown + "\n", encoding="utf-8")
+    storage.set_study_user_attr(claim["study_id"], "written", True)
     print(markdown)
 
 

@@ -158,7 +158,7 @@ def load_text_data(args: TextDataArguments, seed: int) -> ClassificationData:
         notes["empty_rows_dropped"] = dropped
     duplicates = {}
     for name in list(splits):
-        splits[name], duplicates[name] = drop_duplicates(splits[name], text_key, "text")
+        splits[name], duplicates[name] = drop_duplicates(splits[name], text_key, "text", f"{name} texts")
     notes["duplicates_removed"] = duplicates
     splits, split_notes = complete_splits(splits, args.validation_split_percentage, args.test_split_percentage, seed)
     notes.update(split_notes)

@@ -1,6 +1,7 @@
 """Tokenizers for the models built from scratch, made with the ``tokenizers`` library and wrapped as
 ``PreTrainedTokenizerFast`` so they save, load and run in ``pipeline`` like any Hub tokenizer."""
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -11,6 +12,7 @@ from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, tr
 from transformers import PreTrainedTokenizerFast
 
 from training.errors import UserError
+from training.progress import is_main_process, progress, timed
 
 PAD, UNK = "[PAD]", "[UNK]"
 
@@ -27,13 +29,37 @@ def _wrap(tokenizer: Tokenizer, max_length: int) -> PreTrainedTokenizerFast:
 
 
 def train_wordpiece_tokenizer(texts: Iterable[str], vocab_size: int, max_length: int) -> PreTrainedTokenizerFast:
-    """A lower-casing WordPiece tokenizer learnt from ``texts`` (the training split only)."""
+    """A lower-casing WordPiece tokenizer learnt from ``texts`` (the training split only); the same texts
+    give the same vocabulary, byte for byte, in every process and run.
+
+    The ``tokenizers`` trainer gives each continuation token (``##e``) its id in the order it meets it
+    while walking a hash map of the words, which differs between processes, and it breaks ties between
+    equally frequent merges by those ids: two runs, or two ranks of one run, learnt different
+    vocabularies (huggingface/tokenizers#1794, unfixed in 0.23). Registering every continuation token
+    up front, in sorted order, leaves the trainer nothing to number by hash order; they are registered
+    as special tokens (the trainer's only way to add tokens first), then made plain vocabulary again.
+    """
     tokenizer = Tokenizer(models.WordPiece(unk_token=UNK))
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=[PAD, UNK], min_frequency=2)
-    tokenizer.train_from_iterator(texts, trainer=trainer)
-    return _wrap(tokenizer, max_length)
+    texts = list(texts)
+    continuation = sorted(
+        {
+            "##" + char
+            for text in progress(texts, "Finding the characters")
+            for word, _ in tokenizer.pre_tokenizer.pre_tokenize_str(tokenizer.normalizer.normalize_str(text))
+            for char in word[1:]
+        }
+    )
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=vocab_size, special_tokens=[PAD, UNK, *continuation], min_frequency=2,
+        show_progress=is_main_process(),
+    )  # fmt: skip
+    with timed(f"Learnt a WordPiece vocabulary of {vocab_size} from {len(texts)} texts"):
+        tokenizer.train_from_iterator(texts, trainer=trainer)
+    saved = json.loads(tokenizer.to_str())
+    saved["added_tokens"] = [token for token in saved["added_tokens"] if token["content"] in (PAD, UNK)]
+    return _wrap(Tokenizer.from_str(json.dumps(saved)), max_length)
 
 
 # GloVe 6B was built from lower-cased text split the Penn Treebank way ("don't" -> "do", "n't";
@@ -76,7 +102,7 @@ def glove_tokenizer_and_vectors(
 
     counter: Counter[str] = Counter()
     splitter = _glove_word_tokenizer({PAD: 0, UNK: 1})
-    for text in train_texts:
+    for text in progress(train_texts, "Counting the training words"):
         normalized = splitter.normalizer.normalize_str(text)
         counter.update(piece for piece, _ in splitter.pre_tokenizer.pre_tokenize_str(normalized))
     chosen = dict.fromkeys(words[:vocab_size])

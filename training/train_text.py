@@ -26,6 +26,7 @@ from training.data import ClassificationData, finalize
 from training.describe import describe_dataset, shorten, text_examples, text_statistics
 from training.errors import run_cli
 from training.experiment import EvaluationInputs, PreparedModel
+from training.progress import timed
 from training.text_data import TextDataArguments, load_text_data
 from training.text_models import TEXT_MODELS, TextModelArguments
 from training.workflow import describe_run, finish_run, finished_model, start_run, train_model
@@ -39,8 +40,9 @@ LINEUP = TEXT_MODELS
 def parse(argv: list[str] | None = None) -> ScriptArguments:
     """This script's arguments, from the command line (or ``argv``) or one JSON/YAML file."""
     parsed, explicit = parse_arguments(
-        (TextModelArguments, TextDataArguments, RunArguments, TrainingArguments), "outputs/text", argv
-    )
+        (TextModelArguments, TextDataArguments, RunArguments, TrainingArguments), "outputs/text", argv,
+        gpu_defaults={"train_sampling_strategy": "group_by_length"},  # batches of similar lengths: less padding
+    )  # fmt: skip
     return ScriptArguments(*parsed, explicit=explicit)
 
 
@@ -61,11 +63,12 @@ def prepare(
     model_run = spec.build(own.model, splits["train"]["text"], data.label_names, max_length)
     model_run.name, model_run.kind = name, spec.kind
     logger.info("Built %s: %s", name, model_run.architecture)
-    with own.training.main_process_first(desc="tokenize"):
+    with own.training.main_process_first(desc="tokenize"), timed(f"Tokenized the splits for {name}"):
         encoded = splits.map(
             lambda batch, tok=model_run.processor, n=max_length: tok(batch["text"], truncation=True, max_length=n),
             batched=True,
             remove_columns=["text"],
+            desc=f"Tokenizing for {name}",
         )
     return PreparedModel(
         model_run, encoded, DataCollatorWithPadding(model_run.processor),

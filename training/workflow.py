@@ -5,6 +5,7 @@ cross-validation and repeated seeds when asked) and ``finish_run`` (``results.js
 """
 
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from typing import Any
 
 import datasets
 import transformers
+from accelerate import PartialState
 from transformers import TrainingArguments
 
 from training.arguments import RunArguments, selected_models
@@ -24,6 +26,7 @@ from training.experiment import (
     EvaluationInputs,
     Prepare,
     check_folds,
+    check_same_on_every_rank,
     cross_validate,
     load_finished,
     repeat_with_seeds,
@@ -31,6 +34,7 @@ from training.experiment import (
     use_all_cpu_cores,
 )
 from training.model_card import build_model_card
+from training.progress import is_main_process
 from training.publish import check_push_access, publish_run, split_hub_model_id
 from training.results import (
     build_results,
@@ -68,7 +72,8 @@ def start_run(task: str, lineup: list[str], run_args: RunArguments, training_arg
     anything is written."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     transformers.utils.logging.set_verbosity(training_args.get_process_log_level())
-    datasets.disable_progress_bars()
+    if not is_main_process():  # one set of progress bars, the main process's
+        datasets.disable_progress_bars()
     use_all_cpu_cores()
     names = selected_models(run_args.models, lineup)
     output_dir = Path(training_args.output_dir)
@@ -84,6 +89,14 @@ def start_run(task: str, lineup: list[str], run_args: RunArguments, training_arg
     is_main = training_args.process_index == 0
     if training_args.world_size > 1 and (run_args.cv_folds or run_args.seeds > 1):
         raise UserError("--cv_folds and --seeds run in a single process: launch without several processes.")
+    if training_args.world_size == 1 and "MASTER_ADDR" in os.environ and "ACCELERATE_MIXED_PRECISION" in os.environ:
+        logger.warning(  # accelerate's simple launcher: asked for several processes, started one
+            "accelerate launch started a single process: without GPUs it starts several only with --multi_gpu "
+            "(accelerate launch --multi_gpu --num_processes N ...) or use torchrun --nproc_per_node N."
+        )
+    if training_args.world_size > 1:
+        logger.info("Training with %d processes (%s).", training_args.world_size, training_args.parallel_mode.value)
+        PartialState().wait_for_everyone()  # every process has checked the output directory before any writes
     return Run(task, lineup, names, output_dir, resume, run_args.overwrite_output_dir, is_main, push)
 
 
@@ -119,6 +132,7 @@ def train_model(
     if run_args.cv_folds:
         check_folds(splits["train"]["label"], run_args.cv_folds)  # before hours of training, not after
     prepared = prepare(splits, seed)
+    check_same_on_every_rank(prepared)
     work_dir = run.output_dir / prepared.run.name / "repeats"
     common = {"label_names": label_names, "primary_metric": run.primary_metric, "work_dir": work_dir}
 
