@@ -16,11 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
-def run(script: str, name: str, spec: dict[str, Any], output_root: Path) -> dict[str, Any]:
+def run(script: str, name: str, spec: dict[str, Any], output_root: Path, processes: int = 1) -> dict[str, Any]:
     """One benchmark. ``spec``: args, metric, split (default test), targets (model -> minimum; models
-    without one are reported only), max_wall_s (whole run), max_train_s (model -> training seconds)."""
+    without one are reported only), max_wall_s (whole run), max_train_s (model -> training seconds).
+    ``processes`` > 1: that many processes (one per GPU), as ``accelerate launch --multi_gpu``."""
     output = output_root / name
     launcher = [str(Path(sys.executable).parent / "accelerate"), "launch", "-q"]
+    if processes > 1:
+        launcher += ["--multi_gpu", "--num_processes", str(processes)]
     command = [*launcher, str(ROOT / "training" / script), *spec["args"], "--output_dir", str(output),
                "--overwrite_output_dir"]  # fmt: skip
     print("$", " ".join(command), flush=True)
@@ -40,6 +43,7 @@ def run(script: str, name: str, spec: dict[str, Any], output_root: Path) -> dict
         seconds = model["train_runtime_s"]
         rows.append((f"{model['name']} training time (s)", seconds, f"<= {limit}" if limit else "",
                      None if limit is None else seconds <= limit))  # fmt: skip
+        rows.append((f"{model['name']} training samples/s", model["train_samples_per_second"], "", None))
         rows.append((f"{model['name']} inference (ms/sample)", model["inference_ms_per_sample"], "", None))
     print(f"\n== {name}: {results['dataset']} ({split} n={results['num_examples'][split]})")
     for label, value, target, passed in rows:
