@@ -186,6 +186,15 @@ def test_text_lineup_under_torchrun(tmp_path):
 
 
 @pytest.mark.slow
+def test_repeated_measurements_are_refused_under_torchrun(tmp_path):
+    out = tmp_path / "cv"
+    command = [*TORCHRUN, str(ROOT / "training" / "train_text.py"), "--cv_folds", "2", "--output_dir", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode != 0 and "--cv_folds and --seeds run in a single process" in result.stderr
+    assert not out.exists()  # refused before anything is written
+
+
+@pytest.mark.slow
 def test_image_lineup_under_torchrun(tmp_path):
     data = ["--max_train_samples", "160", "--max_eval_samples", "51"]  # the digits
     check_distributed_run(

@@ -173,6 +173,7 @@ def _load_folders(args: ImageDataArguments) -> tuple[DatasetDict, list[dict[str,
         logger.warning("Skipping %d file(s) that cannot be used as images:\n  %s", len(skipped), listing)
     data_files = {split: [str(f) for files in classes.values() for f in files] for split, classes in scanned.items()}
     # imagefolder names each image's class after its parent folder; the files are the checked ones.
+    logger.info("Loading %d images with the imagefolder builder", sum(len(files) for files in data_files.values()))
     loaded = load_dataset("imagefolder", data_files=data_files, drop_labels=False, drop_metadata=True)
     return DatasetDict(loaded), skipped
 

@@ -3,9 +3,11 @@ vocabularies), shown by the main process only: under ``torchrun`` every process 
 
 import logging
 import os
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from tqdm.auto import tqdm
@@ -18,6 +20,12 @@ T = TypeVar("T")
 def is_main_process() -> bool:
     """Whether this is the main process (rank 0 of ``torchrun``/``accelerate launch``, or a plain run)."""
     return int(os.environ.get("RANK", "0")) == 0
+
+
+def announce_start(script: str) -> None:
+    """A first line at once: importing PyTorch, transformers and datasets takes about 10 s on a small CPU."""
+    if is_main_process():
+        print(f"{Path(script).name}: starting (loading PyTorch and transformers)...", file=sys.stderr, flush=True)
 
 
 def progress(items: Iterable[T], description: str, total: int | None = None) -> Iterable[T]:

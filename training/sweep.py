@@ -534,11 +534,11 @@ def main() -> None:
         return
     claimed, claim = claim_results(storage, study_name, finished(), take_over=sweep.rewrite_results)
     if not claimed:
+        holder = f"worker {claim['pid']} on {claim['host']}" if "pid" in claim else "another worker"  # just claimed
         state = "wrote" if claim.get("written") else "is writing"
         print(
-            f"The study {study_name!r} is finished ({finished()} trials): worker {claim.get('pid')} on "
-            f"{claim.get('host')} {state} its results in {output_dir} (claimed {claim.get('claimed')}). Nothing to do "
-            "here; rerun with --n_trials larger to add trials."
+            f"The study {study_name!r} is finished ({finished()} trials): {holder} {state} its results in "
+            f"{output_dir}. Nothing to do here; rerun with a larger --n_trials to add trials."
             + ("" if claim.get("written") else " If that worker is gone, rerun with --rewrite_results true.")
         )
         return

@@ -17,6 +17,9 @@ from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script (accelerate launch training/train_text.py)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from training.progress import announce_start
+
+    announce_start(__file__)  # before the libraries' imports, which take about 10 s
 
 from datasets import DatasetDict
 from transformers import DataCollatorWithPadding, TrainingArguments, set_seed
