@@ -22,7 +22,7 @@ import torch
 from benchmark import ROOT, SHARED_DATA, run
 
 sys.path.insert(0, str(ROOT))
-from training.insights import NOISE_Z, standard_error  # noqa: E402
+from training.reporting.insights import NOISE_Z, standard_error  # noqa: E402
 
 
 def benchmarks(data_root: Path) -> dict[str, tuple[str, dict, str]]:

@@ -19,8 +19,8 @@ from typing import Any
 import PIL.Image
 import yaml
 
-from training import insights
-from training.results import choose_primary_metric, comparison_rows, cross_validation_rows, overfitting_note
+from training.core.results import choose_primary_metric, comparison_rows, cross_validation_rows, overfitting_note
+from training.reporting import insights
 
 logger = logging.getLogger(__name__)
 
@@ -358,7 +358,7 @@ def overfitting(section: Section) -> list[str]:
 
 
 def conclusions(section: Section) -> list[str]:
-    """The run's computed insights (training/insights.py), when the section comes from a run."""
+    """The run's computed insights (training/reporting/insights.py), when the section comes from a run."""
     return insights.insights(section.results) if section.results else []
 
 

@@ -94,7 +94,7 @@ def digit_folders(
 
 def run_main(main, script: str, argv: list[str], capsys) -> tuple[int, str]:
     """Run a training script's ``main`` in-process as the command line would; returns (exit code, stderr)."""
-    from training.errors import run_cli
+    from training.core.errors import run_cli
 
     old = sys.argv
     sys.argv = [script, *argv]

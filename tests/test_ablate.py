@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from tests.conftest import ROOT, run_main, sentiment_csv_args
-from training.ablate import ablations
-from training.ablate import main as ablate_main
+from training.experiments.ablate import ablations
+from training.experiments.ablate import main as ablate_main
 
 
 def test_documented_ablations_and_bad_names(tmp_path, capsys):

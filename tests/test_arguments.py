@@ -3,10 +3,10 @@ import json
 import pytest
 from transformers import TrainingArguments
 
-from training.arguments import RunArguments, parse_arguments, selected_models, with_overrides
-from training.errors import UserError
-from training.text_data import TextDataArguments
-from training.text_models import TEXT_MODELS, TextModelArguments
+from training.core.arguments import RunArguments, parse_arguments, selected_models, with_overrides
+from training.core.errors import UserError
+from training.text.data import TextDataArguments
+from training.text.lineup import TEXT_MODELS, TextModelArguments
 
 TYPES = (TextModelArguments, TextDataArguments, RunArguments, TrainingArguments)
 

@@ -14,8 +14,8 @@ import time
 import pytest
 
 from tests.conftest import ROOT, run_in_fresh_process, run_script
-from training.arguments import RunArguments, parse_arguments, trainer_defaults
-from training.insights import NOISE_Z, standard_error
+from training.core.arguments import RunArguments, parse_arguments, trainer_defaults
+from training.reporting.insights import NOISE_Z, standard_error
 
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
 
@@ -25,7 +25,7 @@ def test_wordpiece_vocabulary_is_the_same_in_every_process():
     before the fix, these texts gave a different vocabulary in each of six processes."""
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); from tests.conftest import sentiment_data; "
-        "from training.text_tokenizers import train_wordpiece_tokenizer; "
+        "from training.text.tokenizers import train_wordpiece_tokenizer; "
         "texts = [row['review'] for row in sentiment_data()]; "
         "print(train_wordpiece_tokenizer(texts, 200, 16).backend_tokenizer.to_str())"
     )
@@ -69,7 +69,7 @@ def test_trainer_defaults_follow_the_machine(monkeypatch):
 
     # Each default gives way to its flag.
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # TrainingArguments would set up the GPU
-    monkeypatch.setattr("training.arguments.trainer_defaults", lambda gpu_defaults=None: {**gpu, "bf16": False})
+    monkeypatch.setattr("training.core.arguments.trainer_defaults", lambda gpu_defaults=None: {**gpu, "bf16": False})
     argv = ["--dataloader_num_workers", "0", "--dataloader_persistent_workers", "false", "--train_sampling_strategy",
             "random"]  # fmt: skip
     (_, training), _ = parse_arguments((RunArguments, TrainingArguments), "outputs/x", argv)
@@ -77,7 +77,7 @@ def test_trainer_defaults_follow_the_machine(monkeypatch):
 
 
 def _claim(storage_url: str, barrier, results) -> None:
-    from training.sweep import claim_results, create_storage
+    from training.experiments.sweep import claim_results, create_storage
 
     storage = create_storage(storage_url)
     barrier.wait()  # every process asks at the same moment
@@ -89,7 +89,7 @@ def test_exactly_one_worker_claims_the_results(tmp_path):
     the same moment, three times over; each time exactly one gets it."""
     import optuna
 
-    from training.sweep import claim_results, create_storage
+    from training.experiments.sweep import claim_results, create_storage
 
     url = f"sqlite:///{tmp_path / 'study.db'}"
     optuna.create_study(storage=url, study_name="study")

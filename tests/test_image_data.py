@@ -7,12 +7,13 @@ import pytest
 import torch
 
 from tests.conftest import digit_folders, write_image
-from training.data import finalize
-from training.describe import describe_dataset, image_examples, image_statistics, plot_examples
-from training.errors import UserError
-from training.image_data import ImageDataArguments, has_small_images, load_image_data
-from training.image_models import scratch_processor
-from training.image_transforms import augmentation, pixel_transform, resolve_augmentation
+from training.core.data import finalize
+from training.core.describe import describe_dataset
+from training.core.errors import UserError
+from training.image.data import ImageDataArguments, has_small_images, load_image_data
+from training.image.describe import image_examples, image_statistics, plot_examples
+from training.image.lineup import scratch_processor
+from training.image.transforms import augmentation, pixel_transform, resolve_augmentation
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from PIL import Image
 from sklearn.datasets import load_sample_image
 from transformers import AutoImageProcessor, AutoModelForImageClassification
 
-from training.efficientnet_lite import STAGE_DEPTHS, converted_checkpoint, timm_key
-from training.errors import UserError
-from training.image_models import IMAGE_MODELS, ImageModelArguments
+from training.core.errors import UserError
+from training.image.efficientnet_lite import STAGE_DEPTHS, converted_checkpoint, timm_key
+from training.image.lineup import IMAGE_MODELS, ImageModelArguments
 
 LABELS = ["ant", "bee", "wasp"]
 

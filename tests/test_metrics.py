@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from training.metrics import classification_metrics, roc_auc, trainer_compute_metrics
+from training.core.metrics import classification_metrics, roc_auc, trainer_compute_metrics
 
 
 def one_hot_probs(predictions: list[int], num_classes: int) -> np.ndarray:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import HUB_USER, ROOT, hub_env, run_with_hub
 
-PUBLISH = [sys.executable, "-m", "training.publish"]
+PUBLISH = [sys.executable, "-m", "training.hub.publish"]
 
 
 def publish(hub, tmp_path: Path, args: list[str], token: str | None, expect: int):

@@ -81,7 +81,7 @@ def image_run(hub, tmp_path_factory) -> tuple[Path, str]:
     """A scratch CNN and a backbone fine-tuned from a Hub repo id (the path users with internet take:
     the offline EfficientNet, uploaded to the loopback Hub first with `hf upload`), trained without
     pushing, then pushed to the lab org with `python -m training.publish`, the token from HF_TOKEN."""
-    from training.efficientnet_lite import converted_checkpoint
+    from training.image.efficientnet_lite import converted_checkpoint
 
     tmp = tmp_path_factory.mktemp("image_push")
     hf = str(Path(sys.executable).parent / "hf")
@@ -97,7 +97,7 @@ def image_run(hub, tmp_path_factory) -> tuple[Path, str]:
     train = run_with_hub([sys.executable, str(ROOT / "training" / "train_image.py"), *args],
                          hub_env(hub, tmp / "hf_home"), cwd=tmp)  # fmt: skip
     before = tree_digest(output)
-    push = run_with_hub([sys.executable, "-m", "training.publish", str(output), "--namespace", HUB_ORG],
+    push = run_with_hub([sys.executable, "-m", "training.hub.publish", str(output), "--namespace", HUB_ORG],
                         hub_env(hub, tmp / "hf_home", token=hub.token), cwd=ROOT)  # fmt: skip
     assert tree_digest(output) == before, "publishing must not touch the output directory"
     return output, train.stdout + train.stderr + push.stdout + push.stderr
@@ -158,7 +158,7 @@ def test_second_push_is_a_new_revision(hub, text_run, tmp_path):
     bias = next(key for key in tensors if key.endswith("bias") and tensors[key].numel() == 2)
     tensors[bias] = tensors[bias] + 5 * (tensors[bias].new_tensor([1.0, -1.0]))  # pushes every text to class 0
     save_file(tensors, weights, metadata={"format": "pt"})
-    run_with_hub([sys.executable, "-m", "training.publish", str(changed), "--namespace", HUB_USER,
+    run_with_hub([sys.executable, "-m", "training.hub.publish", str(changed), "--namespace", HUB_USER,
                   "--models", "scratch-simple"], hub_env(hub, tmp_path / "hf_home", hub.token), cwd=ROOT)  # fmt: skip
     assert len(hub.repos[("model", repo_id)].commits) == 2
 
@@ -171,7 +171,7 @@ def test_second_push_is_a_new_revision(hub, text_run, tmp_path):
 def test_dry_run_lists_every_file_and_sends_nothing(hub, image_run, tmp_path):
     output, _ = image_run
     requests = len(hub.requests)
-    result = run_with_hub([sys.executable, "-m", "training.publish", str(output), "--dry_run"],
+    result = run_with_hub([sys.executable, "-m", "training.hub.publish", str(output), "--dry_run"],
                           hub_env(hub, tmp_path / "hf_home"), cwd=ROOT)  # fmt: skip
     listed = re.findall(r"^<your user name>/digits-scratch-simple: (\S+)", result.stdout, re.M)
     assert set(listed) == repo_files(hub, f"{HUB_ORG}/digits-scratch-simple")
@@ -181,7 +181,7 @@ def test_dry_run_lists_every_file_and_sends_nothing(hub, image_run, tmp_path):
 def test_push_that_fails_halfway_leaves_outputs_untouched_and_can_be_retried(hub, image_run, tmp_path):
     output, _ = image_run
     before = tree_digest(output)
-    command = [sys.executable, "-m", "training.publish", str(output), "--repo_prefix", "retry"]
+    command = [sys.executable, "-m", "training.hub.publish", str(output), "--repo_prefix", "retry"]
     env = hub_env(hub, tmp_path / "hf_home", hub.token)
     hub.fail_commits_to.add(f"{HUB_USER}/retry-pretrained-frozen")
     result = run_with_hub(command, env, cwd=ROOT, expect=2)
@@ -218,7 +218,7 @@ def test_login_token_is_used_when_no_other_is_given(hub, text_run, tmp_path):
     hf = str(Path(sys.executable).parent / "hf")
     run_with_hub([hf, "auth", "login", "--token", hub.token], hub_env(hub, home), cwd=tmp_path)
     output, _ = text_run
-    result = run_with_hub([sys.executable, "-m", "training.publish", str(output), "--models", "scratch-simple",
+    result = run_with_hub([sys.executable, "-m", "training.hub.publish", str(output), "--models", "scratch-simple",
                            "--repo_prefix", "login", "--private"], hub_env(hub, home), cwd=ROOT)  # fmt: skip
     assert "Pushed scratch-simple to alice/login-scratch-simple" in result.stdout
     assert hub.repos[("model", f"{HUB_USER}/login-scratch-simple")].private

@@ -9,9 +9,9 @@ from PIL import Image
 
 from tests.browser import browser_page, requires_browser, screenshot
 from tests.conftest import run_main
-from training import insights
-from training.report import main as report_main
-from training.report import write_report
+from training.reporting import insights
+from training.reporting.report import main as report_main
+from training.reporting.report import write_report
 
 LABELS = ["cat", "dog", "fox"]
 
@@ -52,7 +52,7 @@ def model(name: str, kind: str, test_acc: float, train_acc: float, seconds: floa
 
 
 def write_run(path: Path, models: list[dict], n_test: int) -> Path:
-    from training.results import overfitting_note
+    from training.core.results import overfitting_note
 
     path.mkdir(parents=True)
     results = {
@@ -213,7 +213,7 @@ def test_ablation_tables_and_what_they_changed(clear_win, tmp_path):
 def repeated_run(path: Path, cnn: tuple, effnet: tuple) -> Path:
     """A run of two models measured with 5-fold cross-validation and 2 seeds: each given as
     (test accuracy, the folds' accuracies, the seeds' test accuracies)."""
-    from training.experiment import score_summary
+    from training.core.experiment import score_summary
 
     confusion = [[10, 0, 0], [0, 10, 0], [0, 0, 10]]
     models = []
@@ -229,7 +229,7 @@ def repeated_run(path: Path, cnn: tuple, effnet: tuple) -> Path:
 
 
 def test_winner_is_judged_against_cross_validation_noise(tmp_path):
-    from training.results import comparison_markdown
+    from training.reporting.tables import comparison_markdown
 
     steady = repeated_run(
         tmp_path / "steady",

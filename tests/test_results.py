@@ -1,7 +1,7 @@
 import pytest
 
-from training.errors import UserError
-from training.results import (
+from training.core.errors import UserError
+from training.core.results import (
     check_output_dir,
     choose_primary_metric,
     clear_previous_run,

@@ -48,7 +48,7 @@ def run_dir(tmp_path) -> Path:
         (run / metrics["name"]).mkdir(parents=True)
         (run / metrics["name"] / "metrics.json").write_text(json.dumps(metrics))
         (run / metrics["name"] / "README.md").write_text("---\nlicense: mit\n---\n# Card of " + metrics["name"])
-    from training.results import overfitting_note
+    from training.core.results import overfitting_note
 
     results = {
         "task": "text-classification",
@@ -195,7 +195,7 @@ def test_the_deployed_bundle_imports_without_the_project(tmp_path):
     import os
     import subprocess
 
-    from training.deploy_space import plan_space
+    from training.hub.deploy_space import plan_space
 
     files, hub_ids = plan_space({"text": ["alice/news-glove-lstm"], "image": []}, "Demo")
     assert hub_ids == ["alice/news-glove-lstm"] and b"alice/news-glove-lstm" in files["models.yaml"]
@@ -204,7 +204,7 @@ def test_the_deployed_bundle_imports_without_the_project(tmp_path):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(value if isinstance(value, bytes) else value.read_bytes())
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    code = "import sys; sys.path.insert(0, '.'); import catalog, training.results; print(catalog.TASKS)"
+    code = "import sys; sys.path.insert(0, '.'); import catalog, training.core.results; print(catalog.TASKS)"
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "sdk: gradio" in files["README.md"].decode() and "title: Demo" in files["README.md"].decode()

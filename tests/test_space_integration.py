@@ -182,12 +182,12 @@ def test_deployed_space_runs_from_the_hub(hub, runs, tmp_path):
     from gradio_client import Client
 
     env = hub_env(hub, tmp_path / "hf_home", hub.token)
-    run_with_hub([sys.executable, "-m", "training.publish", str(runs["text"]), "--repo_prefix", "space"], env, ROOT)
+    run_with_hub([sys.executable, "-m", "training.hub.publish", str(runs["text"]), "--repo_prefix", "space"], env, ROOT)
     config = tmp_path / "models.yaml"
     config.write_text(
         f"text:\n  - {HUB_USER}/space-scratch-simple\n  - {HUB_USER}/space-glove-lstm\nimage:\n  - {runs['image']}\n"
     )
-    deploy = [sys.executable, "-m", "training.deploy_space", "--space_id", "lab-demo", "--config", str(config)]
+    deploy = [sys.executable, "-m", "training.hub.deploy_space", "--space_id", "lab-demo", "--config", str(config)]
 
     writes = len(hub.writes())
     dry = run_with_hub([*deploy, "--dry_run"], env, ROOT)
@@ -201,7 +201,7 @@ def test_deployed_space_runs_from_the_hub(hub, runs, tmp_path):
         "requirements.txt",
         "README.md",
         "models.yaml",
-        "training/results.py",
+        "training/core/results.py",
         "runs/digits/results.json",
         "runs/digits/pretrained-frozen/model.safetensors",
     } <= files
@@ -251,7 +251,7 @@ def test_deploying_a_model_that_is_not_on_the_hub_stops_before_uploading(hub, tm
     config.write_text(f"text:\n  - {HUB_USER}/never-pushed\n")
     writes = len(hub.writes())
     result = run_with_hub(
-        [sys.executable, "-m", "training.deploy_space", "--space_id", "empty", "--config", str(config)],
+        [sys.executable, "-m", "training.hub.deploy_space", "--space_id", "empty", "--config", str(config)],
         hub_env(hub, tmp_path / "hf_home", hub.token),
         ROOT,
         expect=2,

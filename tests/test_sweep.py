@@ -11,9 +11,9 @@ import time
 import pytest
 
 from tests.conftest import ROOT, run_main, run_script, sentiment_csv_args
-from training.errors import UserError
-from training.sweep import TrialRecord, load_space, retrain_arguments, training_arguments
-from training.sweep import main as sweep_main
+from training.core.errors import UserError
+from training.experiments.sweep import TrialRecord, load_space, retrain_arguments, training_arguments
+from training.experiments.sweep import main as sweep_main
 
 SPACE = {
     "learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
@@ -182,7 +182,7 @@ def test_ray_searcher_records_trials_as_the_optuna_backend_does():
     does not pass to on_trial_result) is still recorded."""
     import optuna
 
-    from training.sweep_ray import FINISHED_KEY, StudySearch
+    from training.experiments.sweep_ray import FINISHED_KEY, StudySearch
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = optuna.storages.InMemoryStorage()

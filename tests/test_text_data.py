@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from tests.conftest import write_csv
-from training.data import finalize
-from training.errors import UserError
-from training.text_data import BBC_NEWS, TextDataArguments, load_text_data
+from training.core.data import finalize
+from training.core.errors import UserError
+from training.text.data import BBC_NEWS, TextDataArguments, load_text_data
 
 
 def load(**kwargs):

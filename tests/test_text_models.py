@@ -6,8 +6,8 @@ import torch
 
 from training.models.modeling_bag_of_embeddings import BagOfEmbeddingsConfig, BagOfEmbeddingsForSequenceClassification
 from training.models.modeling_text_rnn import TextRNNConfig, TextRNNForSequenceClassification
-from training.text_models import TEXT_MODELS, TextModelArguments
-from training.text_tokenizers import glove_files, glove_tokenizer_and_vectors, train_wordpiece_tokenizer
+from training.text.lineup import TEXT_MODELS, TextModelArguments
+from training.text.tokenizers import glove_files, glove_tokenizer_and_vectors, train_wordpiece_tokenizer
 
 TEXTS = [f"the {w} market rose by {i} percent today" for i, w in enumerate(["stock", "bond", "oil"] * 10)] + [
     f"the {w} team won the match {i} to nil" for i, w in enumerate(["home", "away", "cup"] * 10)

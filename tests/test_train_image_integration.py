@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import check_model_card, digit_folders, run_in_fresh_process, run_script, write_csv
-from training.image_models import IMAGE_MODELS
+from training.image.lineup import IMAGE_MODELS
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import check_model_card, run_in_fresh_process, run_script, write_csv
-from training.text_models import TEXT_MODELS
+from training.text.lineup import TEXT_MODELS
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,7 @@ print(json.dumps([r for r in classifier(texts, truncation=True, batch_size=1)]))
 
 def bbc_headlines(path: Path) -> Path:
     """A small real dataset: the headline (first line) of 24 BBC articles per class."""
-    from training.text_data import _load_bbc_news
+    from training.text.data import _load_bbc_news
 
     corpus = _load_bbc_news()["train"]
     per_class: dict[str, list[str]] = {}

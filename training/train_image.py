@@ -17,7 +17,7 @@ from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script (accelerate launch training/train_image.py)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from training.progress import announce_start
+    from training.core.progress import announce_start
 
     announce_start(__file__)  # before the libraries' imports, which take about 10 s
 
@@ -25,15 +25,16 @@ from datasets import DatasetDict
 from transformers import DefaultDataCollator, TrainingArguments, set_seed
 from transformers.image_utils import load_image
 
-from training.arguments import RunArguments, ScriptArguments, parse_arguments
-from training.data import ClassificationData, finalize
-from training.describe import describe_dataset, image_examples, image_statistics, plot_examples
-from training.errors import run_cli
-from training.experiment import EvaluationInputs, PreparedModel
-from training.image_data import ImageDataArguments, has_small_images, image_references, load_image_data
-from training.image_models import IMAGE_MODELS, ImageModelArguments
-from training.image_transforms import augmentation, pixel_transform, resolve_augmentation
-from training.model_card import EXAMPLE_IMAGE
+from training.core.arguments import RunArguments, ScriptArguments, parse_arguments
+from training.core.data import ClassificationData, finalize
+from training.core.describe import describe_dataset
+from training.core.errors import run_cli
+from training.core.experiment import EvaluationInputs, PreparedModel
+from training.image.data import ImageDataArguments, has_small_images, image_references, load_image_data
+from training.image.describe import image_examples, image_statistics, plot_examples
+from training.image.lineup import IMAGE_MODELS, ImageModelArguments
+from training.image.transforms import augmentation, pixel_transform, resolve_augmentation
+from training.reporting.model_card import EXAMPLE_IMAGE
 from training.workflow import describe_run, finish_run, finished_model, start_run, train_model
 
 logger = logging.getLogger("train_image")

@@ -17,21 +17,22 @@ from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script (accelerate launch training/train_text.py)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from training.progress import announce_start
+    from training.core.progress import announce_start
 
     announce_start(__file__)  # before the libraries' imports, which take about 10 s
 
 from datasets import DatasetDict
 from transformers import DataCollatorWithPadding, TrainingArguments, set_seed
 
-from training.arguments import RunArguments, ScriptArguments, parse_arguments
-from training.data import ClassificationData, finalize
-from training.describe import describe_dataset, shorten, text_examples, text_statistics
-from training.errors import run_cli
-from training.experiment import EvaluationInputs, PreparedModel
-from training.progress import timed
-from training.text_data import TextDataArguments, load_text_data
-from training.text_models import TEXT_MODELS, TextModelArguments
+from training.core.arguments import RunArguments, ScriptArguments, parse_arguments
+from training.core.data import ClassificationData, finalize
+from training.core.describe import describe_dataset
+from training.core.errors import run_cli
+from training.core.experiment import EvaluationInputs, PreparedModel
+from training.core.progress import timed
+from training.text.data import TextDataArguments, load_text_data
+from training.text.describe import shorten, text_examples, text_statistics
+from training.text.lineup import TEXT_MODELS, TextModelArguments
 from training.workflow import describe_run, finish_run, finished_model, start_run, train_model
 
 logger = logging.getLogger("train_text")

@@ -18,11 +18,11 @@ import transformers
 from accelerate import PartialState
 from transformers import TrainingArguments
 
-from training.arguments import RunArguments, selected_models
-from training.data import ClassificationData
-from training.describe import write_description
-from training.errors import UserError
-from training.experiment import (
+from training.core.arguments import RunArguments, selected_models
+from training.core.data import ClassificationData
+from training.core.describe import write_description
+from training.core.errors import UserError
+from training.core.experiment import (
     EvaluationInputs,
     Prepare,
     check_folds,
@@ -33,18 +33,18 @@ from training.experiment import (
     train_and_evaluate,
     use_all_cpu_cores,
 )
-from training.model_card import build_model_card
-from training.progress import is_main_process
-from training.publish import check_push_access, publish_run, split_hub_model_id
-from training.results import (
+from training.core.progress import is_main_process
+from training.core.results import (
     build_results,
     check_output_dir,
     choose_primary_metric,
     clear_previous_run,
-    comparison_markdown,
     wants_resume,
     write_results,
 )
+from training.hub.publish import check_push_access, publish_run, split_hub_model_id
+from training.reporting.model_card import build_model_card
+from training.reporting.tables import comparison_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -168,8 +168,9 @@ def finish_run(run: Run, description: dict[str, Any]) -> None:
         model_dir = run.output_dir / metrics["name"]
         card = build_model_card(metrics, description, results, model_dir, model_id=str(model_dir))
         card.save(model_dir / "README.md")
-    write_results(results, run.output_dir)
-    print(comparison_markdown(results))
+    comparison = comparison_markdown(results)
+    write_results(results, run.output_dir, comparison)
+    print(comparison)
     if run.push:
         publish_run(run.output_dir, models=[m["name"] for m in run.summaries], **run.push)
     logger.info("Best model on test %s: %s. Results in %s", run.primary_metric, results["best_model"], run.output_dir)

@@ -19,7 +19,7 @@ from ray.tune.result import TRAINING_ITERATION
 from ray.tune.search.optuna import OptunaSearch
 from transformers import Trainer
 
-from training.errors import UserError
+from training.core.errors import UserError
 
 logger = logging.getLogger("sweep")
 
@@ -101,7 +101,7 @@ def connect(address: str | None, cpus_per_trial: int) -> None:
     import ray
 
     # Workers import the project's modules (the models): the project must be at this path on every node.
-    project = str(Path(__file__).resolve().parent.parent)
+    project = str(Path(__file__).resolve().parents[2])
     python_path = os.pathsep.join(filter(None, [project, os.environ.get("PYTHONPATH")]))
     # Every trial saves a checkpoint per epoch (Trainer's Ray reporting) and Ray keeps the last one
     # (num_to_keep=1); the sweep never restores them, so Ray's warning about frequent snapshots is noise.

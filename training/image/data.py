@@ -20,8 +20,8 @@ import PIL.Image
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Image, load_dataset
 from datasets.packaged_modules.imagefolder.imagefolder import ImageFolder
 
-from training.arguments import DataArguments
-from training.data import (
+from training.core.arguments import DataArguments
+from training.core.data import (
     SPLITS,
     ClassificationData,
     complete_splits,
@@ -31,8 +31,8 @@ from training.data import (
     load_hub_dataset,
     select_columns,
 )
-from training.errors import UserError
-from training.progress import progress, timed
+from training.core.errors import UserError
+from training.core.progress import progress, timed
 
 logger = logging.getLogger(__name__)
 

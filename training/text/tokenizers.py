@@ -11,8 +11,8 @@ import pandas as pd
 from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-from training.errors import UserError
-from training.progress import is_main_process, progress, timed
+from training.core.errors import UserError
+from training.core.progress import is_main_process, progress, timed
 
 PAD, UNK = "[PAD]", "[UNK]"
 

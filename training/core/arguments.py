@@ -18,7 +18,7 @@ import torch
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
-from training.errors import UserError
+from training.core.errors import UserError
 
 # Trainer settings that differ from transformers' defaults: evaluate and keep the best epoch by
 # the primary validation metric, log once per epoch (the learning curves), report to no tracker.

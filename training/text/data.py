@@ -8,8 +8,8 @@ from pathlib import Path
 
 from datasets import Dataset, DatasetDict, load_dataset
 
-from training.arguments import DataArguments
-from training.data import (
+from training.core.arguments import DataArguments
+from training.core.data import (
     ClassificationData,
     complete_splits,
     cross_split_overlap,
@@ -18,7 +18,7 @@ from training.data import (
     load_hub_dataset,
     select_columns,
 )
-from training.errors import UserError
+from training.core.errors import UserError
 
 logger = logging.getLogger(__name__)
 

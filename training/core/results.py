@@ -10,9 +10,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from training import insights
-from training.errors import UserError
-from training.metrics import PRIMARY_METRIC_CHOICES
+from training.core.errors import UserError
+from training.core.metrics import PRIMARY_METRIC_CHOICES
 
 SCHEMA_VERSION = 1
 # Largest/smallest training class above which accuracy stops being a fair single number.
@@ -153,48 +152,6 @@ def markdown_table(header: list[str], rows: list[list[Any]]) -> list[str]:
     ]
 
 
-def comparison_markdown(results: dict[str, Any]) -> str:
-    """``comparison.md``: the comparison table with the primary metric, whether the winner's lead is beyond
-    the noise, the cross-validation table when there is one, and the overfitting notes."""
-    models, metric = results["models"], results["primary_metric"]
-    header, rows = comparison_rows(models, metric)
-    seeds = sorted({len(m["seeds"]["seeds"]) for m in models if m.get("seeds")})
-    lines = [
-        f"# Model comparison: {results['dataset']}",
-        "",
-        f"Test split ({results['num_examples']['test']} examples). Primary metric (*): "
-        f"**{metric}**. {results['primary_metric_reason']} Best value per column in bold.",
-        "",
-        *markdown_table(header, rows),
-    ]
-    if seeds:
-        lines += [
-            f"± : standard deviation over {'/'.join(map(str, seeds))} training seeds (the saved model is the first "
-            "seed's; its own scores are in its metrics.json).",
-            "",
-        ]
-    lines += [insights.winner(results), ""]
-    cv_header, cv_rows = cross_validation_rows(models, metric)
-    if cv_rows:
-        lines += [
-            "## Cross-validation",
-            "",
-            "Stratified K-fold on the training split: each fold's model trained on the other folds and scored on "
-            "the held-out one (mean ± standard deviation over the folds).",
-            "",
-            *markdown_table(cv_header, cv_rows),
-        ]
-    lines += [
-        "## Overfitting",
-        "",
-        *(f"- **{name}**: {note['text']}" for name, note in results["overfitting"].items()),
-        "",
-    ]
-    if results.get("test_is_validation"):
-        lines.insert(4, "Note: no test split was given, so the validation split doubles as the test split.\n")
-    return "\n".join(lines)
-
-
 def build_results(
     *,
     task: str,
@@ -220,9 +177,10 @@ def build_results(
     }
 
 
-def write_results(results: dict[str, Any], output_dir: Path) -> None:
-    """Write ``comparison.md`` then ``results.json``, the file whose presence marks a finished run."""
-    (output_dir / "comparison.md").write_text(comparison_markdown(results), encoding="utf-8")
+def write_results(results: dict[str, Any], output_dir: Path, comparison: str) -> None:
+    """Write ``comparison.md`` (the ``comparison`` Markdown) then ``results.json``, the file whose presence marks
+    a finished run."""
+    (output_dir / "comparison.md").write_text(comparison, encoding="utf-8")
     write_json(results, output_dir / "results.json")
 
 

@@ -14,8 +14,8 @@ import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, load_dataset
 from sklearn.model_selection import train_test_split
 
-from training.errors import UserError
-from training.progress import progress
+from training.core.errors import UserError
+from training.core.progress import progress
 
 logger = logging.getLogger(__name__)
 

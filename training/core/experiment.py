@@ -29,10 +29,10 @@ from sklearn.model_selection import StratifiedKFold
 from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments, pipeline
 from transformers.trainer_utils import get_last_checkpoint
 
-from training.errors import UserError
-from training.metrics import classification_metrics, trainer_compute_metrics
-from training.plots import plot_confusion_matrix, plot_learning_curves
-from training.results import write_json
+from training.core.errors import UserError
+from training.core.metrics import classification_metrics, trainer_compute_metrics
+from training.core.plots import plot_confusion_matrix, plot_learning_curves
+from training.core.results import write_json
 
 logger = logging.getLogger(__name__)
 

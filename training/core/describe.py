@@ -1,6 +1,6 @@
-"""``dataset.json``: what the data looks like, written before any training."""
+"""``dataset.json``: what the data looks like, written before any training. The modality brings its own
+input statistics and examples (``training/text/describe.py``, ``training/image/describe.py``)."""
 
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -8,16 +8,15 @@ from typing import Any
 import numpy as np
 from datasets import Dataset
 
-from training.data import SPLITS, ClassificationData
-from training.image_data import image_references, image_sizes
-from training.plots import plot_class_balance, plot_image_examples
-from training.results import write_json
+from training.core.data import SPLITS, ClassificationData
+from training.core.plots import plot_class_balance
+from training.core.results import write_json
 
 EXAMPLES_PER_CLASS = 3  # in dataset.json
-IMAGE_GRID_PER_CLASS = 6  # in examples.png
 
 
-def _summary(values: list[float]) -> dict[str, float]:
+def summary(values: list[float]) -> dict[str, float]:
+    """Min, mean, median, 95th percentile and max of ``values`` (lengths, sizes)."""
     array = np.asarray(values, dtype=float)
     return {
         "min": float(array.min()),
@@ -28,20 +27,6 @@ def _summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def text_statistics(split: Dataset) -> dict[str, Any]:
-    """Length of the texts of one split, in words and characters."""
-    texts = split["text"]
-    return {
-        "words": _summary([len(t.split()) for t in texts]),
-        "characters": _summary([len(t) for t in texts]),
-    }
-
-
-def shorten(text: str, limit: int = 300) -> str:
-    """``text`` cut to ``limit`` characters, ending in "..." when cut (examples, predictions.csv)."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def example_indices(split: Dataset, label_names: list[str], per_class: int) -> dict[str, list[int]]:
     """Row indices of the first ``per_class`` examples of each class."""
     indices: dict[str, list[int]] = {name: [] for name in label_names}
@@ -50,35 +35,6 @@ def example_indices(split: Dataset, label_names: list[str], per_class: int) -> d
         if len(bucket) < per_class:
             bucket.append(i)
     return indices
-
-
-def text_examples(split: Dataset, label_names: list[str]) -> dict[str, list]:
-    """The first few training texts of each class, shortened to 300 characters."""
-    indices = example_indices(split, label_names, EXAMPLES_PER_CLASS)
-    return {name: [shorten(split[i]["text"]) for i in rows] for name, rows in indices.items()}
-
-
-def image_statistics(split: Dataset) -> dict[str, Any]:
-    """Width and height of the images of one split, and how many there are of each colour mode."""
-    sizes = image_sizes(split)
-    return {
-        "width": _summary([w for w, _, _ in sizes]),
-        "height": _summary([h for _, h, _ in sizes]),
-        "modes": dict(Counter(mode for _, _, mode in sizes).most_common()),
-    }
-
-
-def image_examples(split: Dataset, label_names: list[str]) -> dict[str, list]:
-    """The first few training images of each class: file paths, or ``train[i]`` for in-memory images."""
-    references = image_references(split, "train")
-    indices = example_indices(split, label_names, EXAMPLES_PER_CLASS)
-    return {name: [references[i] for i in rows] for name, rows in indices.items()}
-
-
-def plot_examples(split: Dataset, label_names: list[str], path: Path) -> None:
-    """``examples.png``: a row of training images per class."""
-    indices = example_indices(split, label_names, IMAGE_GRID_PER_CLASS)
-    plot_image_examples({name: [split[i]["image"] for i in rows] for name, rows in indices.items()}, path)
 
 
 def describe_dataset(

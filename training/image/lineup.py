@@ -17,9 +17,9 @@ from transformers import (
     ViTImageProcessor,
 )
 
-from training.efficientnet_lite import BASE_MODEL, converted_checkpoint
-from training.errors import UserError
-from training.experiment import ModelRun
+from training.core.errors import UserError
+from training.core.experiment import ModelRun
+from training.image.efficientnet_lite import BASE_MODEL, converted_checkpoint
 from training.models.modeling_image_cnn import ImageCNNConfig, ImageCNNForImageClassification
 
 # See text_models.py: the checkpoints carry their modeling code and load with trust_remote_code=True.

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from training.errors import UserError
+from training.core.errors import UserError
 
 logger = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from training.insights import seconds
-from training.metrics import SCALAR_METRICS
-from training.results import comparison_rows
+from training.core.metrics import SCALAR_METRICS
+from training.core.results import comparison_rows
+from training.reporting.insights import seconds
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "model_cards" / "model_card.md"
+TEMPLATE = Path(__file__).resolve().parents[2] / "model_cards" / "model_card.md"
 EXAMPLE_IMAGE = "example.png"  # a test image saved next to image models, used by the card's snippet
 # Metrics in the card and the model-index: key in metrics.json -> (Hub metric type, readable name).
 CARD_METRICS = {

@@ -1,0 +1,1 @@
+"""Experiments beyond one training run: hyperparameter searches (Optuna, Ray Tune) and ablations."""

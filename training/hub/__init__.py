@@ -1,0 +1,1 @@
+"""The Hugging Face Hub side: publishing a run's models and deploying the Space."""

@@ -1,0 +1,1 @@
+"""The text modality: its data sources (files, Hub, BBC News), tokenizers and lineup."""
