@@ -1,7 +1,7 @@
 """The data description every pipeline shares: a DatasetDict with train/validation/test splits whose
 ``label`` column is a ClassLabel, plus notes on where the data came from and what was changed.
 
-Modality-specific loaders (``text_data.py``; images later) produce the raw splits; this module
+Each modality's loader (``training/text/data.py``, ``training/image/data.py``) produces the raw splits; this module
 encodes labels, removes duplicates, splits stratified and reproducibly, and subsamples.
 """
 

@@ -22,7 +22,7 @@ from training.core.experiment import ModelRun
 from training.image.efficientnet_lite import BASE_MODEL, converted_checkpoint
 from training.models.modeling_image_cnn import ImageCNNConfig, ImageCNNForImageClassification
 
-# See text_models.py: the checkpoints carry their modeling code and load with trust_remote_code=True.
+# See training/text/lineup.py: the checkpoints carry their modeling code and load with trust_remote_code=True.
 ImageCNNConfig.register_for_auto_class()
 ImageCNNForImageClassification.register_for_auto_class("AutoModelForImageClassification")
 AutoConfig.register(ImageCNNConfig.model_type, ImageCNNConfig, exist_ok=True)

@@ -1,7 +1,7 @@
 """Conclusions computed from a run's results: who wins and whether the margin is beyond the test
 set's noise, what the win costs in training time, what each model confuses most, who overfits,
 and what pretraining buys. Every sentence is built from the numbers in ``results.json``, so two
-runs with different results read differently (tests/test_insights.py checks it).
+runs with different results read differently (tests/test_report.py checks it).
 """
 
 import math
