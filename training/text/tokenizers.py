@@ -102,12 +102,13 @@ def glove_tokenizer_and_vectors(
 
     counter: Counter[str] = Counter()
     splitter = _glove_word_tokenizer({PAD: 0, UNK: 1})
-    for text in progress(train_texts, "Counting the training words"):
-        normalized = splitter.normalizer.normalize_str(text)
-        counter.update(piece for piece, _ in splitter.pre_tokenizer.pre_tokenize_str(normalized))
-    chosen = dict.fromkeys(words[:vocab_size])
-    chosen.update(dict.fromkeys(w for w in counter if w in row_of))
-    vocab = {PAD: 0, UNK: 1, **{word: i + 2 for i, word in enumerate(chosen)}}
+    with timed("Built the GloVe vocabulary"):
+        for text in progress(train_texts, "Counting the training words"):
+            normalized = splitter.normalizer.normalize_str(text)
+            counter.update(piece for piece, _ in splitter.pre_tokenizer.pre_tokenize_str(normalized))
+        chosen = dict.fromkeys(words[:vocab_size])
+        chosen.update(dict.fromkeys(w for w in counter if w in row_of))
+        vocab = {PAD: 0, UNK: 1, **{word: i + 2 for i, word in enumerate(chosen)}}
 
     matrix = np.zeros((len(vocab), vectors.shape[1]), dtype=np.float32)
     matrix[2:] = vectors[[row_of[w] for w in chosen]]
