@@ -33,7 +33,6 @@ from training.core.experiment import (
     train_and_evaluate,
     use_all_cpu_cores,
 )
-from training.core.progress import is_main_process
 from training.core.results import (
     build_results,
     check_output_dir,
@@ -72,7 +71,8 @@ def start_run(task: str, lineup: list[str], run_args: RunArguments, training_arg
     anything is written."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     transformers.utils.logging.set_verbosity(training_args.get_process_log_level())
-    if not is_main_process():  # one set of progress bars, the main process's
+    is_main = training_args.process_index == 0
+    if not is_main:  # one set of progress bars, the main process's
         datasets.disable_progress_bars()
     use_all_cpu_cores()
     names = selected_models(run_args.models, lineup)
@@ -86,7 +86,6 @@ def start_run(task: str, lineup: list[str], run_args: RunArguments, training_arg
         namespace, token = check_push_access(namespace, training_args.hub_token)
         private = bool(training_args.hub_private_repo)
         push = {"namespace": namespace, "repo_prefix": prefix, "token": token, "private": private}
-    is_main = training_args.process_index == 0
     if training_args.world_size > 1 and (run_args.cv_folds or run_args.seeds > 1):
         raise UserError("--cv_folds and --seeds run in a single process: launch without several processes.")
     if training_args.world_size == 1 and "MASTER_ADDR" in os.environ and "ACCELERATE_MIXED_PRECISION" in os.environ:

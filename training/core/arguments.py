@@ -29,7 +29,7 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "load_best_model_at_end": True,
     "save_total_limit": 1,
     "report_to": "none",
-    "dataloader_pin_memory": torch.cuda.is_available(),
+    "dataloader_pin_memory": False,  # it speeds up copies to a GPU only: trainer_defaults turns it on with CUDA
     # Prediction runs over every split (train included); bigger batches are much faster on a CPU.
     "per_device_eval_batch_size": 64,
     # Every lineup model returns the batch's mean loss. With this on (transformers' default), Trainer
@@ -37,11 +37,6 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     # gathered over all of them: under 2 processes our losses were logged, and stepped, twice too big.
     "average_tokens_across_devices": False,
 }
-
-
-def launched_processes() -> int:
-    """How many processes ``torchrun``/``accelerate launch`` started for this run (1 for plain python)."""
-    return int(os.environ.get("WORLD_SIZE", "1"))
 
 
 def trainer_defaults(gpu_defaults: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -57,7 +52,7 @@ def trainer_defaults(gpu_defaults: dict[str, Any] | None = None) -> dict[str, An
         defaults.update({precision: True, "dataloader_pin_memory": True, "dataloader_num_workers": workers})
         defaults["dataloader_persistent_workers"] = workers > 0  # workers live across epochs and evaluations
         defaults.update(gpu_defaults or {})
-    elif launched_processes() > 1 and not torch.accelerator.is_available():
+    elif int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.accelerator.is_available():  # torchrun's count
         defaults["use_cpu"] = True
     return defaults
 
