@@ -116,6 +116,35 @@ def test_exactly_one_worker_claims_the_results(tmp_path):
         optuna.delete_study(study_name="study:results-at-5-trials", storage=url)
 
 
+def test_a_later_result_waits_for_an_earlier_one_being_written(tmp_path):
+    """A worker that started a trial just as another saw none running writes the results again when its
+    trial ends, after the first writer: never both into best/ at once."""
+    import threading
+
+    import optuna
+
+    from training.experiments.sweep import claim_results, create_storage, wait_for_earlier_writers
+
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    optuna.create_study(storage=url, study_name="study")
+    storage = create_storage(url)
+    claimed, record = claim_results(storage, "study", 4)  # this process, alive: writing
+    assert claimed and claim_results(storage, "study", 5)[0]
+    wait_for_earlier_writers(storage, "study", 4, poll_s=0.01)  # nothing earlier than itself: no wait
+    written = threading.Event()
+
+    def finish_writing() -> None:
+        time.sleep(0.5)
+        create_storage(url).set_study_user_attr(record["study_id"], "written", True)
+        written.set()
+
+    writer = threading.Thread(target=finish_writing)
+    writer.start()
+    wait_for_earlier_writers(storage, "study", 5, poll_s=0.05)
+    assert written.is_set()
+    writer.join()
+
+
 # --- Slow: real runs under torchrun ------------------------------------------------------------------------
 
 

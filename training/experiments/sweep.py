@@ -417,6 +417,27 @@ def claim_results(
     return False, {}
 
 
+def wait_for_earlier_writers(
+    storage: optuna.storages.BaseStorage, study_name: str, finished_trials: int, poll_s: float = 5.0
+) -> None:
+    """Wait while a claim at fewer finished trials is being written by a live worker. A worker that started
+    a trial just as another saw none running finishes later and writes the results again, with its trial:
+    the two must not write ``best/`` at once."""
+    prefix = f"{study_name}:results-at-"
+    while True:
+        writing = []
+        for summary in storage.get_all_studies():
+            count = summary.study_name.removeprefix(prefix).removesuffix("-trials")
+            if summary.study_name.startswith(prefix) and count.isdigit() and int(count) < finished_trials:
+                held = summary.user_attrs
+                if not held.get("written") and not _holder_died(held):
+                    writing.append(summary.study_name)
+        if not writing:
+            return
+        logger.info("Waiting for another worker to finish writing %s.", ", ".join(writing))
+        time.sleep(poll_s)
+
+
 def _holder_died(held: dict[str, Any]) -> bool:
     """Whether a claim's holder was a process on this machine that no longer runs, before it wrote."""
     if held.get("written") or held.get("host") != socket.gethostname() or "pid" not in held:
@@ -428,6 +449,15 @@ def _holder_died(held: dict[str, Any]) -> bool:
     except PermissionError:  # alive, another user's
         return False
     return False
+
+
+def remove_checkpoints(worker_dir: Path) -> None:
+    """This worker's trial checkpoints, and the trials folder once no other worker has any there."""
+    shutil.rmtree(worker_dir, ignore_errors=True)
+    try:
+        worker_dir.parent.rmdir()
+    except OSError:  # another worker's trial is running
+        pass
 
 
 def main() -> None:
@@ -479,9 +509,11 @@ def main() -> None:
         return model
 
     record = TrialRecord(space)
+    # Each worker keeps its trials' checkpoints in a folder of its own, which it removes after each trial:
+    # parallel workers share the output directory, and one's cleanup must not delete another's checkpoint.
+    checkpoints = (output_dir / "trials" / f"{socket.gethostname()}-{os.getpid()}").resolve()  # absolute: for Ray
     trainer = build_trainer(
-        prepared, label_names=data.label_names, primary_metric=primary_metric,
-        checkpoints=(output_dir / "trials").resolve(),  # absolute: Ray runs each trial in its own directory
+        prepared, label_names=data.label_names, primary_metric=primary_metric, checkpoints=checkpoints,
         model_init=model_init, callbacks=[record],
         trainer_class=sweep_ray.RayTrialTrainer if sweep.backend == "ray" else EpochReportingTrainer,
     )  # fmt: skip
@@ -509,7 +541,7 @@ def main() -> None:
                 max_epochs=most_epochs(space, int(prepared.training_args.num_train_epochs)),
                 cpus_per_trial=sweep.cpus_per_trial, ray_dir=output_dir / "ray",
             )  # fmt: skip
-            shutil.rmtree(output_dir / "trials", ignore_errors=True)  # the trials' checkpoints
+            remove_checkpoints(checkpoints)
     else:
         # One trial per call, re-counting the study each time: resumed runs and parallel workers stop at
         # the study's total, not at n_trials of their own.
@@ -522,7 +554,7 @@ def main() -> None:
                 load_if_exists=True, sampler=optuna.samplers.TPESampler(seed=base_seed + len(study.trials)),
                 pruner=make_pruner(sweep.pruner),
             )  # fmt: skip
-            shutil.rmtree(output_dir / "trials", ignore_errors=True)  # the trial's checkpoints: its score is stored
+            remove_checkpoints(checkpoints)  # the trial's: its score is stored
 
     study = optuna.load_study(storage=storage, study_name=study_name)
     running = sum(t.state == optuna.trial.TrialState.RUNNING for t in study.get_trials(deepcopy=False))
@@ -539,6 +571,9 @@ def main() -> None:
             + ("" if claim.get("written") else " If that worker is gone, rerun with --rewrite_results true.")
         )
         return
+    if not sweep.rewrite_results:
+        wait_for_earlier_writers(storage, study_name, finished())
+    study = optuna.load_study(storage=storage, study_name=study_name)
     trials = trial_rows(study)
     best = study.best_trial
     default = next((t for t in trials if t["configuration"] == "default" and t["value"] is not None), None)
