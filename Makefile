@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 # Browser tests (tests/browser.py) use this Chromium; `make browser` installs Debian's if missing.
 CHROMIUM_PATH ?= /usr/bin/chromium
 
-.PHONY: setup text image space test lint bench-text bench-image bench-space browser
+.PHONY: setup text image space test lint bench-text bench-image bench-space browser pdftools
 
 $(BIN)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,4 +60,18 @@ browser:
 		apt-get update -qq && \
 		apt-get install -y -qq --no-install-recommends chromium && \
 		echo "browser: $$($(CHROMIUM_PATH) --version 2>/dev/null) at $(CHROMIUM_PATH)"; \
+	fi
+
+# pdftotext/pdftoppm (Debian's poppler-utils): the report tests read report.pdf's text and pages with them.
+# Quick no-op when present; needs root (CI runs it in .ci/run).
+pdftools:
+	@if command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then \
+		echo "pdftools: $$(pdftotext -v 2>&1 | head -1)"; \
+	elif ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" -ne 0 ]; then \
+		echo "pdftools: install poppler-utils as root (sudo apt-get install -y poppler-utils)" >&2; exit 1; \
+	else \
+		echo "pdftools: installing Debian's poppler-utils (apt-get)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends poppler-utils && \
+		echo "pdftools: $$(pdftotext -v 2>&1 | head -1)"; \
 	fi

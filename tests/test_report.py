@@ -2,6 +2,10 @@
 that change when the results change, a self-contained HTML, and that HTML in headless Chromium."""
 
 import json
+import os
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -127,30 +131,22 @@ def test_insights_follow_the_numbers(clear_win, close_call):
 
 
 def test_report_sections_numbers_and_self_contained_html(clear_win, close_call, tmp_path):
-    md_path, html_path, pdf_path = write_report([clear_win, close_call], tmp_path / "report")
+    md_path, html_path = write_report([clear_win, close_call], tmp_path / "report", formats=("md", "html"))
     report = md_path.read_text()
-    for heading in (
-        "### Task",
-        "### Dataset",
-        "### Metrics",
-        "### Models",
-        "### Experiments",
-        "### Results",
-        "### Insights",
-        "## Appendix",
-    ):
-        assert report.count(heading) == 2 if heading.startswith("###") else 1, heading
+    for heading in ("Task", "Data", "Metrics", "Models", "Experiments", "Results"):
+        assert len(re.findall(rf"^### [12]\.\d\. {heading}$", report, re.M)) == 2, heading
+    assert "## 3. Insights and conclusion" in report and report.count("## Appendix") == 1
     assert "| effnet | pretrained | **0.9500** |" in report  # the comparison table, from results.json
-    assert "- Overfitting: cnn (strong overfitting, gap +0.290)." in report
-    assert "(../clear/cnn/confusion_matrix.png)" in report
+    assert "Overfitting: cnn (strong overfitting, gap +0.290)." in report
+    assert "- **effnet** wins on test accuracy with 0.950" in report  # the conclusion
+    # Figures and tables are numbered in reading order, and the text refers to each by its number.
+    assert "*Table 2: Test split (3,000 examples)" in report and "Table 2 compares the models" in report
+    assert "*Figure 2: Test confusion matrices" in report and "Figure 2 shows where each model errs." in report
+    figures = re.findall(r"!\[[^]]*\]\((figures/[^)]+)\)", report)
+    assert figures and all((tmp_path / "report" / f).is_file() for f in figures)
+    assert "figures/1-cnn-confusion_matrix.png" in figures  # each model's own figure, in the appendix
     html = html_path.read_text()
-    assert html.count("data:image/png;base64,") == 4 and 'src="../' not in html and "<table>" in html
-    from pypdf import PdfReader  # xhtml2pdf's own dependency
-
-    pdf = PdfReader(pdf_path)
-    text = " ".join(page.extract_text() for page in pdf.pages)
-    assert len(pdf.pages) >= 2 and "Scratch vs pretrained classifiers: pets" in text and "Appendix" in text
-    assert "effnet wins on test accuracy with 0.950" in " ".join(text.split())
+    assert html.count("data:image/png;base64,") == len(figures) and 'src="figures' not in html and "<table>" in html
 
 
 def test_a_directory_without_results_is_refused(tmp_path, capsys):
@@ -162,7 +158,7 @@ def test_a_directory_without_results_is_refused(tmp_path, capsys):
 def test_report_html_in_the_browser(clear_win):
     from playwright.sync_api import expect
 
-    _, html_path = write_report([clear_win], pdf=False)
+    _, html_path = write_report([clear_win], formats=("md", "html"))
     with browser_page(name="report") as page:
         page.goto(html_path.as_uri())
         expect(page.locator("h1")).to_contain_text("Scratch vs pretrained classifiers: pets")
@@ -197,17 +193,17 @@ def test_ablation_tables_and_what_they_changed(clear_win, tmp_path):
     ablations = tmp_path / "ablations-image"
     ablations.mkdir()
     (ablations / "ablations.json").write_text(json.dumps({"batchnorm": rows}))
-    md_path, _ = write_report([clear_win, ablations], tmp_path / "out", pdf=False)
+    (md_path,) = write_report([clear_win, ablations], tmp_path / "out", formats=("md",))
     report = md_path.read_text()
-    assert "## Ablations" in report and "### batchnorm" in report
+    assert "## 7. Ablations" in report and "### 7.1. batchnorm" in report  # after the run's six sections
     assert "| without BatchNorm | 0.7500 | 0.7400 | 70.0 | +0.120 (strong overfitting) |" in report
     assert (
         "batchnorm: with BatchNorm is best on validation accuracy (0.910), 0.160 above without BatchNorm (0.750); "
         "test 0.900 vs 0.740; training took 80 s vs 70 s." in report
     )
-    assert "Ablations are in their own section below." in report
+    assert "The ablations have their own section below." in report
     with pytest.raises(Exception, match="no training run given"):
-        write_report([ablations], tmp_path / "alone", pdf=False)
+        write_report([ablations], tmp_path / "alone", formats=("md",))
 
 
 def repeated_run(path: Path, cnn: tuple, effnet: tuple) -> Path:
@@ -251,7 +247,7 @@ def test_winner_is_judged_against_cross_validation_noise(tmp_path):
     assert "| effnet | 5 | **0.9080 ± 0.0084** |" not in comparison  # the CV table is not bolded
     assert "| effnet | 5 | 0.9080 ± 0.0084 |" in comparison
     assert "| effnet | pretrained | **0.9100 ± 0.0141** |" in comparison  # test: mean ± std over the 2 seeds
-    report = write_report([steady], tmp_path / "out", pdf=False)[0].read_text()
+    report = write_report([steady], tmp_path / "out", formats=("md",))[0].read_text()
     assert "stratified 5-fold on the training split" in report and "effnet with 2 seeds, test accuracy 0.910" in report
 
 
@@ -271,9 +267,9 @@ def test_sweep_section_from_sweep_json(clear_win, tmp_path):
         "retrained": {"validation": 0.935, "test": 0.93, "train_runtime_s": 40.0},
     }  # fmt: skip
     (sweep_dir / "sweep.json").write_text(json.dumps(summary))
-    md_path, html_path = write_report([clear_win, sweep_dir], tmp_path / "out", pdf=False)
+    md_path, html_path = write_report([clear_win, sweep_dir], tmp_path / "out", formats=("md", "html"))
     report = md_path.read_text()
-    assert "## Hyperparameter search" in report and "| learning_rate | 0.0004 to 0.01 (log scale) |" in report
+    assert "## 3. Hyperparameter search" in report and "| learning_rate | 0.0004 to 0.01 (log scale) |" in report
     assert "2 trials of Optuna's TPE sampler through Trainer.hyperparameter_search (1 pruned early" in report
     assert "Best: trial 1 with validation accuracy 0.9400 (learning_rate 0.0031, optim sgd)" in report
     assert (
@@ -281,7 +277,7 @@ def test_sweep_section_from_sweep_json(clear_win, tmp_path):
         "split's noise (about ±0.099 on 60 examples)." in report
     )
     assert "Retrained from scratch with that configuration: validation 0.9350, test accuracy 0.9300" in report
-    assert report.count("### Results") == 2  # the retrained best model is reported as a run too
+    assert len(re.findall(r"^### \d\.6\. Results$", report, re.M)) == 2  # the retrained best is a run too
     assert "cnn: optimisation history" in report and "data:image/png;base64," in html_path.read_text()
 
 
@@ -295,3 +291,183 @@ def test_search_gain_when_the_default_is_already_perfect():
     assert insights.search_gain(sweep, 2000).endswith(
         "+0.2000, beyond the validation split's noise (about ±0.018 on 2000 examples)."
     )
+
+
+# --- The hand-in formats: the typeset paper, the slides, the notebook -------------------------------------
+
+PDF_TOOLS = shutil.which("pdftotext") is not None
+requires_pdf_tools = pytest.mark.skipif(
+    not PDF_TOOLS and os.environ.get("REQUIRE_PDF_TOOLS", "").lower() not in ("1", "true", "yes"),
+    reason="pdftotext (Debian's poppler-utils) is not installed: make pdftools",
+)
+
+
+def pdf_pages(path: Path, layout: bool = False) -> list[str]:
+    """The PDF's text page by page, as pdftotext reads it (``layout``: table rows stay on one line)."""
+    command = ["pdftotext", *(["-layout"] if layout else []), str(path), "-"]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.split("\f")[:-1]
+
+
+def lineup_run(path: Path) -> Path:
+    """A run as `make text` writes one: four models, their learning curves, how it was made."""
+    specs = [
+        ("scratch-simple", "scratch", 0.81, 0.97, 4, [[17, 2, 1], [3, 15, 2], [1, 1, 18]]),
+        ("scratch-complex", "scratch", 0.77, 0.99, 60, [[15, 4, 1], [3, 14, 3], [2, 1, 17]]),
+        ("glove-lstm", "pretrained", 0.86, 0.9, 30, [[18, 1, 1], [2, 17, 1], [1, 2, 17]]),
+        ("transformer", "pretrained", 0.93, 0.96, 500, [[19, 1, 0], [1, 18, 1], [0, 1, 19]]),
+    ]
+    models = []
+    for index, spec in enumerate(specs):
+        m = model(*spec)
+        m["test"]["f1_macro"] = round(spec[2] - 0.0123 * (index + 1), 4)  # columns that differ, to find in the PDF
+        m["history"] = [
+            {"epoch": e, "train_loss": 1 / e, "validation_loss": 1.2 / e + 0.02 * e,
+             "validation_accuracy": spec[2] - 0.1 / e}
+            for e in range(1, 7)
+        ]  # fmt: skip
+        models.append(m)
+    run = write_run(path, models, n_test=60)
+    results = json.loads((run / "results.json").read_text())
+    results["provenance"] = {
+        "command": "python training/train_text.py --output_dir outputs/text --seed 7",
+        "arguments": {}, "packages": {"torch": "2.14.1"}, "git": {"commit": "0123456789abcdef", "dirty": False},
+        "platform": "Linux x86_64", "started": "2026-12-01 10:00:00 UTC",
+    }  # fmt: skip
+    (run / "results.json").write_text(json.dumps(results))
+    return run
+
+
+@pytest.fixture
+def lineup(tmp_path) -> Path:
+    return lineup_run(tmp_path / "text")
+
+
+@requires_pdf_tools
+def test_paper_two_pages_of_main_text_every_reference_and_the_json_numbers(lineup, tmp_path):
+    (pdf,) = write_report([lineup], tmp_path / "report", formats=("pdf",))
+    pages = pdf_pages(pdf)
+    appendix = next(i for i, page in enumerate(pages) if page.lstrip().startswith("Appendix"))
+    assert appendix == 2 and len(pages) > appendix  # two A4 pages of main text, then the appendix
+    text = " ".join(" ".join(pages).split())
+    main = " ".join(" ".join(pages[:appendix]).split())
+    # Every figure and table has a caption and is referred to from the text (its number more than once).
+    captions = re.findall(r"(Figure|Table) (\d+): ", text)
+    assert len(captions) >= 10 and {kind for kind, _ in captions} == {"Figure", "Table"}
+    for kind, number in captions:
+        assert len(re.findall(rf"{kind} {number}\b", text)) >= 2, f"{kind} {number} is never referred to"
+    assert [int(n) for k, n in captions if k == "Figure"] == list(
+        range(1, len([k for k, _ in captions if k == "Figure"]) + 1)
+    )
+    # The numbers are the JSON's: each model's row of the results table, on one line of the layout text.
+    results = json.loads((lineup / "results.json").read_text())
+    rows = [line for page in pdf_pages(pdf, layout=True)[:appendix] for line in page.splitlines()]
+    for m in results["models"]:
+        row = next(
+            line for line in rows if line.strip().startswith(m["name"]) and f"{m['test']['accuracy']:.4f}" in line
+        )
+        assert f"{m['test']['f1_macro']:.4f}" in row and f"{m['train_runtime_s']:.1f}" in row, row
+    assert "transformer wins on test accuracy with 0.930, 0.070 ahead of glove-lstm (0.860)" in main
+    assert "Abstract." in main and "1 Task" in main and "Insights and conclusion" in main
+    assert "python training/train_text.py --output_dir outputs/text --seed 7" in text  # appendix: how it was made
+
+
+@requires_pdf_tools
+def test_paper_with_more_runs_a_sweep_and_an_ablation_grows_by_about_a_page_each(lineup, clear_win, tmp_path):
+    ablations = tmp_path / "ablations"
+    ablations.mkdir()
+    row = {"model": "cnn", "metric": "accuracy", "train_runtime_s": 10.0, "train_validation_gap": 0.01,
+           "verdict": "no sign of overfitting"}  # fmt: skip
+    variants = [{**row, "variant": "with", "validation": 0.9, "test": 0.89}, {**row, "variant": "without",
+                "validation": 0.8, "test": 0.8}]  # fmt: skip
+    (ablations / "ablations.json").write_text(json.dumps({"batchnorm": variants}))
+    (pdf,) = write_report([lineup, clear_win, ablations], tmp_path / "report", formats=("pdf",))
+    pages = pdf_pages(pdf)
+    appendix = next(i for i, page in enumerate(pages) if page.lstrip().startswith("Appendix"))
+    assert 2 < appendix <= 4, appendix  # two runs and an ablation: at most two pages more
+
+
+def test_slides_read_back(lineup, tmp_path):
+    from pptx import Presentation
+    from pptx.util import Emu
+
+    (path,) = write_report(
+        [lineup], tmp_path / "report", formats=("pptx",), space_url="https://huggingface.co/spaces/u/demo"
+    )
+    deck = Presentation(str(path))
+    slides = list(deck.slides)
+    titles = [s.shapes.title.text for s in slides]
+    assert 8 <= len(slides) <= 12, titles
+    assert titles[1:] == [
+        "The data: pets", "Ranked by accuracy", "The models", "Results on the test split", "Where the models err",
+        "Learning curves and overfitting", "Insights", "Try the models",
+    ]  # fmt: skip
+    width, height = Emu(deck.slide_width), Emu(deck.slide_height)
+    for slide, title in zip(slides, titles, strict=True):
+        assert slide.notes_slide.notes_text_frame.text.strip(), f"{title}: no speaker notes"
+        for shape in slide.shapes:
+            assert shape.left >= 0 and shape.top >= 0, (title, shape.name)
+            assert shape.left + shape.width <= width and shape.top + shape.height <= height, (title, shape.name)
+            if shape.is_placeholder:
+                assert shape.has_text_frame and shape.text_frame.text.strip(), (title, "empty placeholder")
+    pictures = {t: sum(sh.shape_type == 13 for sh in s.shapes) for s, t in zip(slides, titles, strict=True)}
+    assert (
+        pictures["The data: pets"]
+        == pictures["Where the models err"]
+        == pictures["Learning curves and overfitting"]
+        == 1
+    )
+    # The results table holds the JSON's numbers.
+    results = json.loads((lineup / "results.json").read_text())
+    table = next(sh.table for sh in slides[4].shapes if sh.has_table)
+    cells = {
+        table.cell(r, 0).text: [table.cell(r, c).text for c in range(len(table.columns))]
+        for r in range(1, len(table.rows))
+    }
+    for m in results["models"]:
+        assert f"{m['test']['accuracy']:.4f}" in cells[m["name"]] and f"{m['test']['roc_auc']:.4f}" in cells[m["name"]]
+    assert "https://huggingface.co/spaces/u/demo" in " ".join(
+        sh.text_frame.text for sh in slides[-1].shapes if sh.has_text_frame
+    )
+    assert "transformer wins on test accuracy" in slides[4].notes_slide.notes_text_frame.text
+
+
+def test_notebook_is_written_executed_and_reexecutes(lineup, tmp_path):
+    import nbformat
+
+    from training.reporting.notebook import check_executes
+
+    (path,) = write_report([lineup], tmp_path / "report", formats=("ipynb",))
+    notebook = nbformat.read(path, as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert len(code) >= 8 and all(c.execution_count for c in code)
+    outputs = [o for c in code for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 3  # the figures, redrawn
+    assert sum("text/html" in o.get("data", {}) for o in outputs) >= 3  # the tables, from pandas
+    printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "python training/train_text.py --output_dir outputs/text --seed 7" in printed
+    markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    assert "## 6. Results" in markdown and "transformer** wins on test accuracy" in markdown
+    rerun = check_executes(path)  # a fresh kernel, from the notebook's own folder
+    assert all(c.execution_count for c in rerun.cells if c.cell_type == "code")
+
+
+def test_formats_chosen_and_a_failing_renderer_costs_only_itself(lineup, tmp_path, monkeypatch, capsys):
+    from training.reporting import paper
+
+    out = tmp_path / "report"
+    code, err = run_main(
+        report_main, "report.py", [str(lineup), "--output_dir", str(out), "--formats", "pdf,docx"], capsys
+    )
+    assert code == 2 and "--formats: unknown docx; choose from md, html, pdf, pptx, ipynb" in err and not out.exists()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("typst is broken")
+
+    monkeypatch.setattr(paper, "write_pdf", broken)
+    code, err = run_main(
+        report_main, "report.py", [str(lineup), "--output_dir", str(out), "--formats", "md,pdf,pptx"], capsys
+    )
+    assert code == 2 and "could not write report.pdf (RuntimeError: typst is broken)" in err
+    assert "Written: report.md, slides.pptx" in err
+    assert sorted(p.name for p in out.iterdir()) == ["figures", "report.md", "slides.pptx"]  # no half-written PDF

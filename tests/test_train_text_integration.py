@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import check_model_card, run_in_fresh_process, run_script, write_csv
+from tests.test_report import pdf_pages, requires_pdf_tools
+from training.reporting.report import write_report
 from training.text.lineup import TEXT_MODELS
 
 pytestmark = pytest.mark.slow
@@ -107,6 +109,34 @@ def test_saved_model_reloads_in_a_fresh_process_with_the_same_predictions(traine
 def test_model_card_is_valid_and_its_snippet_runs(trained, tmp_path):
     assert all((trained / name / "README.md").is_file() for name in TEXT_MODELS)
     check_model_card(trained / "glove-lstm", tmp_path)
+
+
+def test_the_run_records_how_it_was_made(trained):
+    record = json.loads((trained / "results.json").read_text())["provenance"]
+    assert record["command"].startswith("python training/train_text.py --train_file ")
+    assert "--seed 7" in record["command"] and "--num_train_epochs 2" in record["command"]
+    assert record["arguments"]["training"]["seed"] == 7 and record["arguments"]["data"]["text_column"] == "headline"
+    assert record["arguments"]["run"]["models"] == "all" and "hub_token" not in record["arguments"]["training"]
+    assert {"python", "torch", "transformers", "datasets"} <= set(record["packages"])
+    assert record["git"] is None or len(record["git"]["commit"]) == 40
+    card = (trained / "glove-lstm" / "README.md").read_text()
+    assert record["command"] in card and "transformers " + record["packages"]["transformers"] in card
+
+
+@requires_pdf_tools
+def test_the_hand_in_from_a_real_run(trained, tmp_path):
+    """All five formats from a real run: two pages of main text, the slides, the executed notebook."""
+    import nbformat
+    from pptx import Presentation
+
+    paths = write_report([trained], tmp_path / "report")
+    assert [p.name for p in paths] == ["report.md", "report.html", "report.pdf", "slides.pptx", "report.ipynb"]
+    pages = pdf_pages(tmp_path / "report" / "report.pdf")
+    assert next(i for i, page in enumerate(pages) if page.lstrip().startswith("Appendix")) <= 2
+    assert 8 <= len(Presentation(str(tmp_path / "report" / "slides.pptx")).slides) <= 12
+    notebook = nbformat.read(tmp_path / "report" / "report.ipynb", as_version=4)
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    assert outputs and not [o for o in outputs if o.output_type == "error"]
 
 
 def test_resume_keeps_finished_models_and_overwrite_replaces(trained, tmp_path):

@@ -82,7 +82,7 @@ def prepare(
 
 def main() -> None:
     args = parse()
-    run = start_run(TASK, list(LINEUP), args.run, args.training)
+    run = start_run(TASK, list(LINEUP), args)
 
     # Data: load, clean, deduplicate, split; then describe it.
     data = load_data(args)

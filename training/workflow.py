@@ -16,9 +16,8 @@ from typing import Any
 import datasets
 import transformers
 from accelerate import PartialState
-from transformers import TrainingArguments
 
-from training.core.arguments import RunArguments, selected_models
+from training.core.arguments import RunArguments, ScriptArguments, selected_models
 from training.core.data import ClassificationData
 from training.core.describe import write_description
 from training.core.errors import UserError
@@ -33,6 +32,7 @@ from training.core.experiment import (
     train_and_evaluate,
     use_all_cpu_cores,
 )
+from training.core.provenance import provenance
 from training.core.results import (
     build_results,
     check_output_dir,
@@ -60,15 +60,17 @@ class Run:
     overwrite: bool
     is_main: bool  # only the main process writes files
     push: dict[str, Any] | None = None  # --push_to_hub: namespace, repo_prefix, token, private
+    provenance: dict[str, Any] = field(default_factory=dict)  # the command, arguments, versions, commit
     primary_metric: str = ""
     primary_metric_reason: str = ""
     summaries: list[dict[str, Any]] = field(default_factory=list)
 
 
-def start_run(task: str, lineup: list[str], run_args: RunArguments, training_args: TrainingArguments) -> Run:
+def start_run(task: str, lineup: list[str], args: ScriptArguments) -> Run:
     """Set up logging and CPU threads, then check model names, the output directory and, with
     ``--push_to_hub``, the Hub token: everything the user may have got wrong fails here, before
-    anything is written."""
+    anything is written. The run records how it was started (``provenance``)."""
+    run_args, training_args = args.run, args.training
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     transformers.utils.logging.set_verbosity(training_args.get_process_log_level())
     is_main = training_args.process_index == 0
@@ -96,7 +98,9 @@ def start_run(task: str, lineup: list[str], run_args: RunArguments, training_arg
     if training_args.world_size > 1:
         logger.info("Training with %d processes (%s).", training_args.world_size, training_args.parallel_mode.value)
         PartialState().wait_for_everyone()  # every process has checked the output directory before any writes
-    return Run(task, lineup, names, output_dir, resume, run_args.overwrite_output_dir, is_main, push)
+    parts = {"model": args.model, "data": args.data, "run": run_args, "training": training_args}
+    record = provenance(parts, args.explicit)
+    return Run(task, lineup, names, output_dir, resume, run_args.overwrite_output_dir, is_main, push, record)
 
 
 def describe_run(run: Run, description: dict[str, Any], requested_metric: str) -> None:
@@ -161,7 +165,7 @@ def finish_run(run: Run, description: dict[str, Any]) -> None:
         return
     results = build_results(
         task=run.task, description=description, primary_metric=run.primary_metric,
-        primary_metric_reason=run.primary_metric_reason, models=run.summaries,
+        primary_metric_reason=run.primary_metric_reason, models=run.summaries, provenance=run.provenance,
     )  # fmt: skip
     for metrics in run.summaries:
         model_dir = run.output_dir / metrics["name"]

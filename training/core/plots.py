@@ -1,5 +1,8 @@
-"""Figures shared by every pipeline: class balance, confusion matrix, learning curves."""
+"""Figures shared by every pipeline: class balance, confusion matrix, learning curves; and the report's small
+multiples of a whole run (every model in one figure)."""
 
+import math
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +103,116 @@ def plot_image_examples(examples: dict[str, list[Any]], path: Path) -> None:
         row[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
     fig.suptitle("Training examples per class")
     _save(fig, path)
+
+
+# --- Small multiples: every model of a run in one figure (the report, its slides and notebook) -------------
+# Sized in inches as they are printed (a page's text width is about 6.7 in), so that 8 pt on the figure
+# reads as 8 pt on paper.
+PRINT_WIDTH = 6.7
+SMALL = 8
+
+
+def plot_confusion_matrices(matrices: dict[str, list[list[int]]], label_names: list[str], path: Path) -> None:
+    """Every model's test confusion matrix side by side, rows normalised to shares of the true class, on one
+    colour scale (0-100 %); cells carry their share in percent where there is room (up to 6 classes)."""
+    count = len(matrices)
+    columns = min(count, 4)
+    rows = math.ceil(count / columns)
+    side = PRINT_WIDTH / columns
+    fig, axes = plt.subplots(rows, columns, figsize=(PRINT_WIDTH, side * rows + 0.3), squeeze=False)
+    annotate = len(label_names) <= 6
+    short = [name if len(name) <= 8 else name[:7] + "." for name in label_names]
+    ticks = np.arange(len(label_names))
+    image = None
+    for index, ax in enumerate(axes.flat):
+        if index >= count:
+            ax.set_axis_off()
+            continue
+        name, matrix = list(matrices.items())[index]
+        counts = np.asarray(matrix)
+        shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+        image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+        if annotate:
+            for i in range(len(label_names)):
+                for j in range(len(label_names)):
+                    color = "white" if shares[i, j] > 0.5 else "black"
+                    ax.text(
+                        j, i, f"{100 * shares[i, j]:.0f}", ha="center", va="center", fontsize=SMALL - 2, color=color
+                    )
+        ax.set_xticks(ticks, short, rotation=45, ha="right", fontsize=SMALL - 1)
+        ax.set_yticks(ticks, short if index % columns == 0 else [], fontsize=SMALL - 1)
+        ax.set_title(name, fontsize=SMALL + 1)
+        ax.set_xlabel("predicted", fontsize=SMALL)
+        if index % columns == 0:
+            ax.set_ylabel("true", fontsize=SMALL)
+    fig.tight_layout()
+    if image is not None:
+        bar = fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, pad=0.02, format=lambda x, _: f"{x:.0%}")
+        bar.ax.tick_params(labelsize=SMALL - 1)
+    fig.savefig(path, dpi=200, bbox_inches="tight")
+    plt.close(fig)
+
+
+def plot_validation_curves(histories: dict[str, list[dict[str, Any]]], primary_metric: str, path: Path) -> None:
+    """Every model's validation primary metric per epoch (left) and its train (dashed) and validation (solid)
+    loss (right), overlaid: the learning curves and the overfitting of a whole run in one figure."""
+    fig, (score, loss) = plt.subplots(1, 2, figsize=(PRINT_WIDTH, 2.1))
+    for index, (name, history) in enumerate(histories.items()):
+        color = f"C{index % 10}"
+        for ax, key, style, label in (
+            (score, f"validation_{primary_metric}", "o-", name),
+            (loss, "validation_loss", "o-", name),
+            (loss, "train_loss", "--", None),
+        ):
+            points = [(h["epoch"], h[key]) for h in history if h.get(key) is not None]
+            if points:
+                ax.plot(*zip(*points, strict=True), style, color=color, label=label, markersize=3, linewidth=1.2)
+    score.set_ylabel(f"validation {primary_metric}", fontsize=SMALL)
+    loss.set_ylabel("loss", fontsize=SMALL)
+    for ax in (score, loss):
+        ax.set_xlabel("epoch", fontsize=SMALL)
+        ax.tick_params(labelsize=SMALL - 1)
+        ax.grid(alpha=0.3)
+    score.legend(fontsize=SMALL - 1, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=200)
+    plt.close(fig)
+
+
+def plot_dataset_overview(
+    balance: dict[str, dict[str, dict[str, Any]]], examples: Path | dict[str, str] | None, path: Path
+) -> None:
+    """The class balance of every split (left) beside examples (right): the run's ``examples.png`` for images,
+    or one text per class, shortened."""
+    fig = plt.figure(figsize=(PRINT_WIDTH, 2.0))
+    bars = fig.add_axes((0.15, 0.2, 0.29, 0.68))
+    names = list(next(iter(balance.values())))
+    y = np.arange(len(names))
+    height = 0.8 / len(balance)
+    for i, (split, classes) in enumerate(balance.items()):
+        bars.barh(y + i * height - 0.4 + height / 2, [classes[n]["count"] for n in names], height, label=split)
+    bars.set_yticks(y, [n if len(n) <= 14 else n[:13] + "." for n in names], fontsize=SMALL - 1)
+    bars.invert_yaxis()
+    bars.set_xlabel("examples per class", fontsize=SMALL)
+    bars.tick_params(axis="x", labelsize=SMALL - 1)
+    # Above the bars, not over them: with ten classes there is no free corner.
+    bars.legend(fontsize=SMALL - 1, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(balance))
+    right = fig.add_axes((0.48, 0.02, 0.51, 0.85))
+    right.set_axis_off()
+    if isinstance(examples, Path) and examples.is_file():
+        right.imshow(plt.imread(examples), interpolation="antialiased")
+        right.set_title("examples per class", fontsize=SMALL + 1)
+    elif isinstance(examples, dict):
+        right.set_title("an example per class", fontsize=SMALL + 1)
+        lines = []
+        for label, text in list(examples.items())[:8]:
+            text = " ".join(text.split())
+            lines.append(f"{label}: " + (text[:70] + "..." if len(text) > 70 else text))
+        right.text(0, 1, "\n\n".join(_wrap(line, 62) for line in lines), va="top", fontsize=SMALL - 1.5, wrap=True,
+                   transform=right.transAxes)  # fmt: skip
+    fig.savefig(path, dpi=200)
+    plt.close(fig)
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width)[:2])

@@ -159,8 +159,9 @@ def build_results(
     primary_metric: str,
     primary_metric_reason: str,
     models: list[dict[str, Any]],
+    provenance: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The content of ``results.json``: the run's summary over all models."""
+    """The content of ``results.json``: the run's summary over all models, and how the run was made."""
     best = max(models, key=lambda m: m["test"][primary_metric])
     return {
         "schema_version": SCHEMA_VERSION,
@@ -174,6 +175,7 @@ def build_results(
         "best_model": best["name"],
         "overfitting": {m["name"]: overfitting_note(m, primary_metric) for m in models},
         "models": models,
+        "provenance": provenance or {},
     }
 
 

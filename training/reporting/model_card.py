@@ -101,6 +101,18 @@ def _limitations(metrics: dict[str, Any], results: dict[str, Any], description: 
     return items
 
 
+def provenance_text(record: dict[str, Any]) -> str:
+    """The versions and commit a run was made with, in a sentence (cards and the report's appendix)."""
+    if not record:
+        return ""
+    git = record.get("git") or {}
+    commit = (
+        f" at git commit {git['commit'][:12]}" + (" (with local changes)" if git.get("dirty") else "") if git else ""
+    )
+    versions = ", ".join(f"{k} {v}" for k, v in record.get("packages", {}).items())
+    return f"Made{commit} with {versions} on {record.get('platform', '')}, started {record.get('started', '')}."
+
+
 def build_model_card(
     metrics: dict[str, Any],
     description: dict[str, Any],
@@ -197,6 +209,8 @@ def build_model_card(
         data_notes=[f"{key}: {_note_text(value)}" for key, value in description["notes"].items()],
         hyperparameters=hyperparameters,
         epochs_trained=metrics["epochs_trained"],
+        reproduce_command=(results.get("provenance") or {}).get("command"),
+        reproduce_versions=provenance_text(results.get("provenance") or {}),
         train_runtime=seconds(metrics["train_runtime_s"]),
         throughput=f"{metrics['train_samples_per_second']:.1f} training examples/s",
         training_device=metrics.get("training_device", "the training machine"),
