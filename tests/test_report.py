@@ -380,10 +380,16 @@ def test_paper_with_more_runs_a_sweep_and_an_ablation_grows_by_about_a_page_each
     variants = [{**row, "variant": "with", "validation": 0.9, "test": 0.89}, {**row, "variant": "without",
                 "validation": 0.8, "test": 0.8}]  # fmt: skip
     (ablations / "ablations.json").write_text(json.dumps({"batchnorm": variants}))
-    (pdf,) = write_report([lineup, clear_win, ablations], tmp_path / "report", formats=("pdf",))
+    pdf, pptx = write_report([lineup, clear_win, ablations], tmp_path / "report", formats=("pdf", "pptx"))
     pages = pdf_pages(pdf)
     appendix = next(i for i, page in enumerate(pages) if page.lstrip().startswith("Appendix"))
     assert 2 < appendix <= 4, appendix  # two runs and an ablation: at most two pages more
+    from pptx import Presentation
+
+    slides = {s.shapes.title.text: s for s in Presentation(str(pptx)).slides}
+    assert "The data (pets)" in slides and "Results on the test split (pets)" in slides
+    experiments = " ".join(sh.text_frame.text for sh in slides["Experiments"].shapes if sh.has_text_frame)
+    assert "batchnorm: with is best on validation accuracy (0.900), 0.100 above without (0.800)" in experiments
 
 
 def test_slides_read_back(lineup, tmp_path):

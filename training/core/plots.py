@@ -109,7 +109,7 @@ def plot_image_examples(examples: dict[str, list[Any]], path: Path) -> None:
 # Sized in inches as they are printed (a page's text width is about 6.7 in), so that 8 pt on the figure
 # reads as 8 pt on paper.
 PRINT_WIDTH = 6.7
-SMALL = 8
+SMALL = 9
 
 
 def plot_confusion_matrices(matrices: dict[str, list[list[int]]], label_names: list[str], path: Path) -> None:

@@ -56,6 +56,7 @@ class Section:
     blocks: list[Block] = field(default_factory=list)
     subsections: list["Section"] = field(default_factory=list)
     role: str = ""  # what the section is (task, data, results...): how the slides pick their content
+    key: str = ""  # a run's own section ("run-<number>", several runs) or appendix ("appendix-<number>")
 
     def walk(self) -> Iterator["Section"]:
         yield self

@@ -9,12 +9,12 @@ report's folder, where it lies).
 
 import os
 from pathlib import Path
-from typing import Any
 
 import nbformat
 from nbformat import v4
 
 from training.core.provenance import ROOT
+from training.reporting.content import Given
 from training.reporting.document import Bullets, Document, Paragraph, Table, block_markdown, numbered, plain
 
 SETUP = """\
@@ -54,7 +54,7 @@ def _relative(path: Path, base: Path) -> str:
     return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
 
 
-def build_notebook(document: Document, given: Any, base: Path) -> nbformat.NotebookNode:
+def build_notebook(document: Document, given: Given, base: Path) -> nbformat.NotebookNode:
     """The notebook's cells (not executed); ``base``: the folder it is written to."""
     numbers = document.numbers()
     runs = "{" + ", ".join(f"{r.number}: Path({_relative(r.path, base)!r})" for r in given.runs) + "}"
@@ -89,7 +89,7 @@ def build_notebook(document: Document, given: Any, base: Path) -> nbformat.Noteb
             key = ("tab" if isinstance(block, Table) else "fig", block.key)
             cells.append(v4.new_code_cell(f"# {kind} {numbers[key]}: {plain(block.caption, numbers)}\n{block.code}"))
         if id(section) in appendix:
-            run = next((r for r in given.runs if f"({r.folder})" in section.title), None)
+            run = next((r for r in given.runs if section.key == f"appendix-{r.number}"), None)
             if run is not None:
                 flush()
                 cells.append(
@@ -101,7 +101,7 @@ def build_notebook(document: Document, given: Any, base: Path) -> nbformat.Noteb
     return notebook
 
 
-def write_notebook(document: Document, given: Any, base: Path, path: Path, timeout: int = 600) -> None:
+def write_notebook(document: Document, given: Given, base: Path, path: Path, timeout: int = 600) -> None:
     """Build the notebook, execute it in a fresh kernel (in ``base``) and write it with its outputs."""
     from nbclient import NotebookClient
 

@@ -14,6 +14,7 @@ from pptx import Presentation
 from pptx.util import Emu, Inches, Pt
 
 from training.reporting import insights
+from training.reporting.content import Given, Run
 from training.reporting.document import Bullets, Document, Figure, Paragraph, Section, Table, unmarked
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
@@ -115,7 +116,7 @@ def _role(sections: list[Section], role: str) -> Section | None:
     return next((s for top in sections for s in top.walk() if s.role == role), None)
 
 
-def run_slides(deck: Deck, run: Any, sections: list[Section], several: bool) -> None:
+def run_slides(deck: Deck, run: Run, sections: list[Section], several: bool) -> None:
     """The slides of one run: data, metrics, models, results, confusion matrices, learning curves."""
     results, number = run.results, run.number
     name = f" ({results['dataset']})" if several else ""
@@ -155,7 +156,7 @@ def run_slides(deck: Deck, run: Any, sections: list[Section], several: bool) -> 
         deck.caption(slide, insights.overfitting(results), HEIGHT - Inches(1.4), 18)
 
 
-def write_slides(document: Document, given: Any, path: Path, space_url: str | None = None) -> None:
+def write_slides(document: Document, given: Given, path: Path, space_url: str | None = None) -> None:
     """The deck: title and question, then per run its data, metric, models, results, errors and curves; the
     experiments when there are any; the insights; and where to try the models."""
     deck = Deck(document)
@@ -172,15 +173,18 @@ def write_slides(document: Document, given: Any, path: Path, space_url: str | No
 
     several = len(given.runs) > 1
     sections = document.sections
+
+    def of_run(run: Run) -> list[Section]:
+        own = next((s for s in sections if s.key == f"run-{run.number}"), None)
+        return own.subsections if own else sections
+
     for run in given.runs:
-        own = next((s for s in sections if s.role == "run" and run.results["dataset"] in s.title), None)
-        run_slides(deck, run, own.subsections if own else sections, several)
+        run_slides(deck, run, of_run(run), several)
 
     experiments = []
     notes = []
     for run in given.runs:
-        experiment = _role([s for s in sections if s.role == "run" and run.results["dataset"] in s.title] or sections,
-                           "experiments")  # fmt: skip
+        experiment = _role(of_run(run), "experiments")
         notes += _texts(experiment)
         if any(m.get("cross_validation") or m.get("seeds") for m in run.results["models"]):
             experiments += _texts(experiment)[1:3]
