@@ -58,3 +58,26 @@ def test_output_dir_policy(tmp_path):
     clear_previous_run(tmp_path / "run", ["scratch-simple"])
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["notes.txt"]  # the user's file stays
     assert wants_resume("true") and wants_resume("/ckpt") and not wants_resume(None) and not wants_resume("false")
+
+
+def test_provenance_names_the_launcher_and_keeps_no_secret(monkeypatch):
+    from transformers import TrainingArguments
+
+    from training.core.arguments import RunArguments
+    from training.core.provenance import ROOT, provenance
+
+    script = str(ROOT / "training" / "train_text.py")
+    for variable in ("WORLD_SIZE", "LOCAL_WORLD_SIZE", "ACCELERATE_MIXED_PRECISION", "ACCELERATE_DYNAMO_BACKEND"):
+        monkeypatch.delenv(variable, raising=False)
+    training = TrainingArguments(output_dir="outputs/x", hub_token="hf_secret", report_to="none")
+    parts = {"run": RunArguments(), "training": training}
+    argv = [script, "--output_dir", "outputs/x", "--text_column", "a b"]
+    record = provenance(parts, {"output_dir", "hub_token"}, argv)
+    assert record["command"] == "python training/train_text.py --output_dir outputs/x --text_column 'a b'"
+    assert record["explicit_arguments"] == ["output_dir"] and "hf_secret" not in str(record)
+    assert record["arguments"]["training"]["output_dir"] == "outputs/x" and "packages" in record
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    assert provenance(parts, set(), [script])["command"] == "torchrun --nproc_per_node 2 training/train_text.py"
+    monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", "no")
+    assert provenance(parts, set(), [script])["command"].startswith("accelerate launch --multi_gpu --num_processes 4 ")

@@ -121,6 +121,7 @@ def plot_confusion_matrices(matrices: dict[str, list[list[int]]], label_names: l
     side = PRINT_WIDTH / columns
     fig, axes = plt.subplots(rows, columns, figsize=(PRINT_WIDTH, side * rows + 0.3), squeeze=False)
     annotate = len(label_names) <= 6
+    size = SMALL - 2 if len(label_names) <= 4 else SMALL - 3  # "100" fits its cell
     short = [name if len(name) <= 8 else name[:7] + "." for name in label_names]
     ticks = np.arange(len(label_names))
     image = None
@@ -137,7 +138,7 @@ def plot_confusion_matrices(matrices: dict[str, list[list[int]]], label_names: l
                 for j in range(len(label_names)):
                     color = "white" if shares[i, j] > 0.5 else "black"
                     ax.text(
-                        j, i, f"{100 * shares[i, j]:.0f}", ha="center", va="center", fontsize=SMALL - 2, color=color
+                        j, i, f"{100 * shares[i, j]:.0f}", ha="center", va="center", fontsize=size, color=color
                     )
         ax.set_xticks(ticks, short, rotation=45, ha="right", fontsize=SMALL - 1)
         ax.set_yticks(ticks, short if index % columns == 0 else [], fontsize=SMALL - 1)
@@ -208,7 +209,7 @@ def plot_dataset_overview(
         for label, text in list(examples.items())[:8]:
             text = " ".join(text.split())
             lines.append(f"{label}: " + (text[:70] + "..." if len(text) > 70 else text))
-        right.text(0, 1, "\n\n".join(_wrap(line, 62) for line in lines), va="top", fontsize=SMALL - 1.5, wrap=True,
+        right.text(0, 1, "\n\n".join(_wrap(line, 72) for line in lines), va="top", fontsize=SMALL - 2.5, wrap=True,
                    transform=right.transAxes)  # fmt: skip
     fig.savefig(path, dpi=200)
     plt.close(fig)
