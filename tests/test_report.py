@@ -130,6 +130,16 @@ def test_insights_follow_the_numbers(clear_win, close_call):
     assert "cnn most often takes **cat** for **dog** (6 of 20 cat test examples)." in insights.confusions(close)
 
 
+def test_pretraining_tie_is_called_a_tie(clear_win):
+    results = json.loads((clear_win / "results.json").read_text())
+    for m in results["models"]:
+        m["test"]["accuracy"] = 0.9944
+    assert insights.pretraining(results) == (
+        "Pretraining does not pay here: the best model trained from scratch (cnn) ties the best pretrained one "
+        "(effnet) at 0.994 accuracy."
+    )
+
+
 def test_report_sections_numbers_and_self_contained_html(clear_win, close_call, tmp_path):
     md_path, html_path = write_report([clear_win, close_call], tmp_path / "report", formats=("md", "html"))
     report = md_path.read_text()

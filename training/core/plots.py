@@ -137,9 +137,7 @@ def plot_confusion_matrices(matrices: dict[str, list[list[int]]], label_names: l
             for i in range(len(label_names)):
                 for j in range(len(label_names)):
                     color = "white" if shares[i, j] > 0.5 else "black"
-                    ax.text(
-                        j, i, f"{100 * shares[i, j]:.0f}", ha="center", va="center", fontsize=size, color=color
-                    )
+                    ax.text(j, i, f"{100 * shares[i, j]:.0f}", ha="center", va="center", fontsize=size, color=color)
         ax.set_xticks(ticks, short, rotation=45, ha="right", fontsize=SMALL - 1)
         ax.set_yticks(ticks, short if index % columns == 0 else [], fontsize=SMALL - 1)
         ax.set_title(name, fontsize=SMALL + 1)

