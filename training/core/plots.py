@@ -118,8 +118,8 @@ def plot_confusion_matrices(matrices: dict[str, list[list[int]]], label_names: l
     count = len(matrices)
     columns = min(count, 4)
     rows = math.ceil(count / columns)
-    side = PRINT_WIDTH / columns
-    fig, axes = plt.subplots(rows, columns, figsize=(PRINT_WIDTH, side * rows + 0.3), squeeze=False)
+    side = min(PRINT_WIDTH / columns, 2.6)  # one or two models: matrices of a readable size, not a page each
+    fig, axes = plt.subplots(rows, columns, figsize=(side * columns, side * rows + 0.3), squeeze=False)
     annotate = len(label_names) <= 6
     size = SMALL - 2 if len(label_names) <= 4 else SMALL - 3  # "100" fits its cell
     short = [name if len(name) <= 8 else name[:7] + "." for name in label_names]

@@ -463,7 +463,8 @@ def build_document(given: Given, figures: Path, title: str | None = None) -> Doc
     """The report's content, with its figures drawn into ``figures``."""
     figures.mkdir(parents=True, exist_ok=True)
     runs = given.runs
-    title = title or "Scratch vs pretrained classifiers: " + "; ".join(r.results["dataset"] for r in runs)
+    datasets = dict.fromkeys(r.results["dataset"] for r in runs)  # a sweep's best shares its run's dataset
+    title = title or "Scratch vs pretrained classifiers: " + "; ".join(datasets)
     if len(runs) == 1:
         sections = run_sections(runs[0], given, figures)
     else:

@@ -14,6 +14,7 @@ from training.reporting.document import INLINE, REFERENCE, Bullets, Document, Fi
 
 # Characters Typst's markup gives a meaning to (and "//" starts a comment), escaped everywhere in text.
 SPECIAL = re.compile(r"([\\#*_`$<>@\[\]~/\"'=+-])")
+TEXT_WIDTH_IN = 6.6  # A4 less the margins, in inches
 PREAMBLE = """\
 #set document(title: {title})
 #set page(paper: "a4", margin: (x: 1.7cm, top: 1.7cm, bottom: 1.9cm), columns: 2, numbering: "1")
@@ -99,10 +100,21 @@ def table(block: Table, float_wide: bool = True) -> str:
     )
 
 
+def printed_width(path: Path) -> str:
+    """A picture at the size it was drawn for (its pixels over its dpi), at most the text width: a figure of
+    one small confusion matrix stays small instead of filling a page."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        dpi = float(image.info.get("dpi", (100, 100))[0]) or 100
+        inches = image.width / dpi
+    return "100%" if inches >= TEXT_WIDTH_IN else f"{inches:.2f}in"
+
+
 def figure(block: Figure, root: Path, float_wide: bool = True) -> str:
     paths = [p.relative_to(root).as_posix() for p in block.paths]
     if len(paths) == 1:
-        body = f"image({_string(paths[0])}, width: 100%)"
+        body = f"image({_string(paths[0])}, width: {printed_width(block.paths[0])})"
     else:
         images = ", ".join(f"image({_string(p)}, width: 100%)" for p in paths)
         body = f"grid(columns: {len(paths)}, gutter: 0.3cm, {images})"

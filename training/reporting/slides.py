@@ -121,11 +121,11 @@ def _role(sections: list[Section], role: str) -> Section | None:
     return next((s for top in sections for s in top.walk() if s.role == role), None)
 
 
-def run_slides(deck: Deck, run: Run, sections: list[Section], several: bool) -> None:
+def run_slides(deck: Deck, run: Run, sections: list[Section], several: bool, label: str = "") -> None:
     """The slides of one run: data, metrics, models, results, confusion matrices, learning curves."""
     results, number = run.results, run.number
     dataset = short_name(results["dataset"])
-    name = f" ({dataset})" if several else ""
+    name = f" ({label})" if several else ""
     data = _role(sections, "data")
     slide = deck.slide(f"The data{name if several else ': ' + dataset}", _texts(data))
     n = results["num_examples"]
@@ -188,8 +188,10 @@ def write_slides(document: Document, given: Given, path: Path, space_url: str | 
         own = next((s for s in sections if s.key == f"run-{run.number}"), None)
         return own.subsections if own else sections
 
-    for run in given.runs:
-        run_slides(deck, run, of_run(run), several)
+    names = [short_name(r.results["dataset"]) for r in given.runs]
+    labels = [n if names.count(n) == 1 else f"{n}, run {i}" for i, n in enumerate(names, 1)]  # a sweep's best
+    for run, label in zip(given.runs, labels, strict=True):
+        run_slides(deck, run, of_run(run), several, label)
 
     experiments = []
     notes = []
@@ -210,9 +212,10 @@ def write_slides(document: Document, given: Given, path: Path, space_url: str | 
 
     insight_section = _role(sections, "insights")
     # One slide per run: its conclusions (winner, what pretraining buys, the cost) at a size a room can read.
-    for part in [s for s in insight_section.walk() if _texts(s)] if insight_section else []:
+    parts = [s for s in insight_section.walk() if _texts(s)] if insight_section else []
+    for part, label in zip(parts, labels, strict=False):  # in the runs' order
         items = _texts(part)
-        title = "Insights" if not several else f"Insights ({short_name(part.title)})"
+        title = f"Insights ({label})" if several else "Insights"
         slide = deck.slide(title, items)
         deck.bullets(slide, items[:4], size=22 if len(items) <= 3 else 18)
 
