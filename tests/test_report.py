@@ -397,7 +397,7 @@ def test_paper_with_more_runs_a_sweep_and_an_ablation_grows_by_about_a_page_each
     from pptx import Presentation
 
     slides = {s.shapes.title.text: s for s in Presentation(str(pptx)).slides}
-    assert "The data (pets)" in slides and "Results on the test split (pets)" in slides
+    assert "The data (pets, run 1)" in slides and "Results on the test split (pets, run 2)" in slides  # one dataset
     experiments = " ".join(sh.text_frame.text for sh in slides["Experiments"].shapes if sh.has_text_frame)
     assert "batchnorm: with is best on validation accuracy (0.900), 0.100 above without (0.800)" in experiments
 
