@@ -223,10 +223,12 @@ def _card_with_figures(entry: ModelEntry) -> str:
     return card
 
 
-def figure_dirs(sections: list[Section]) -> list[str]:
-    """The folders whose files the page links to (Gradio serves only allowed paths)."""
-    files = [Path(p) for s in sections for m in s.models for p in m.files.values()]
-    return sorted({str(f.parent) for f in files} | {str(f.resolve().parent) for f in files})  # Hub cache: links
+def served_files(sections: list[Section]) -> list[str]:
+    """The figures the page links to, and nothing else: Gradio serves only allowed paths, and a model folder
+    also holds its weights, its metrics and ``predictions.csv`` (the test set, which publishing keeps local on
+    purpose). Each file's Hub-cache target is listed too (the cache links to its blobs)."""
+    files = [Path(p) for s in sections for m in s.models for name, p in m.files.items() if name.endswith(".png")]
+    return sorted({str(f) for f in files} | {str(f.resolve()) for f in files})
 
 
 def _models(section: Section) -> None:
@@ -287,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // CONCURRENCY_LIMIT))
     sections = catalog.load_sections(sources)
     demo = build_app(sections, title=args.title)
-    demo.launch(server_name=args.host, server_port=args.port, allowed_paths=figure_dirs(sections))
+    demo.launch(server_name=args.host, server_port=args.port, allowed_paths=served_files(sections))
 
 
 if __name__ == "__main__":

@@ -71,9 +71,10 @@ def test_provenance_names_the_launcher_and_keeps_no_secret(monkeypatch):
         monkeypatch.delenv(variable, raising=False)
     training = TrainingArguments(output_dir="outputs/x", hub_token="hf_secret", report_to="none")
     parts = {"run": RunArguments(), "training": training}
-    argv = [script, "--output_dir", "outputs/x", "--text_column", "a b"]
+    argv = [script, "--output_dir", "outputs/x", "--hub_token", "hf_secret", "--text_column", "a b", "--hub-token=hf_x"]
     record = provenance(parts, {"output_dir", "hub_token"}, argv)
     assert record["command"] == "python training/train_text.py --output_dir outputs/x --text_column 'a b'"
+    assert "hf_x" not in str(record)
     assert record["explicit_arguments"] == ["output_dir"] and "hf_secret" not in str(record)
     assert record["arguments"]["training"]["output_dir"] == "outputs/x" and "packages" in record
     monkeypatch.setenv("WORLD_SIZE", "4")

@@ -81,7 +81,7 @@ def served(runs, tmp_path_factory):
     assert all(m.classifier is not None for s in sections for m in s.models), [
         m.error for s in sections for m in s.models
     ]
-    with serve_app(app.build_app(sections), allowed_paths=app.figure_dirs(sections)) as url:
+    with serve_app(app.build_app(sections), allowed_paths=app.served_files(sections)) as url:
         yield url
 
 
@@ -110,6 +110,22 @@ def test_api_gives_every_models_answer_and_clear_messages(served, runs, tmp_path
     not_image.write_text("this is text, not a picture")
     message = client.predict(handle_file(str(not_image)), api_name="/predict_image")[0]
     assert message.startswith("That file is not an image we can read") and "/tmp" not in message
+
+
+def test_only_the_figures_are_served(served, runs):
+    """The page's figures load; the test set (predictions.csv), the metrics, the weights and anything outside
+    the runs do not."""
+    import httpx
+
+    model_dir = runs["text"] / "scratch-simple"
+
+    def status(path) -> int:
+        return httpx.get(f"{served.rstrip('/')}/gradio_api/file={path}", timeout=30).status_code
+
+    assert status(model_dir / "confusion_matrix.png") == 200
+    for path in (model_dir / "predictions.csv", model_dir / "metrics.json", model_dir / "model.safetensors",
+                 runs["text"] / "results.json", Path("/etc/passwd")):  # fmt: skip
+        assert status(path) in (403, 404), path
 
 
 def test_twenty_concurrent_requests_all_succeed(served):

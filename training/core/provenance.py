@@ -30,12 +30,32 @@ def launcher() -> str:
     return "python"
 
 
+def _secret(flag: str) -> bool:
+    name = flag.lstrip("-").split("=", 1)[0].replace("-", "_")
+    return flag.startswith("--") and (name in SECRETS or name.endswith("_token"))
+
+
+def without_secrets(arguments: list[str]) -> list[str]:
+    """The arguments less every token flag and its value (``--hub_token X``, ``--hub_token=X``): the record
+    goes into results.json, the model cards and the report, which are published."""
+    out, skip = [], False
+    for argument in arguments:
+        if skip:
+            skip = False
+        elif _secret(argument):
+            skip = "=" not in argument
+        else:
+            out.append(argument)
+    return out
+
+
 def command_line(argv: list[str] | None = None) -> str:
-    """The command that reproduces this run, with the script's path relative to the repository."""
+    """The command that reproduces this run, with the script's path relative to the repository (tokens left
+    out: the Hub login or HF_TOKEN provides them)."""
     argv = sys.argv if argv is None else argv
     script = Path(argv[0]).resolve()
     shown = str(script.relative_to(ROOT)) if script.is_relative_to(ROOT) else argv[0]
-    return " ".join([launcher(), shlex.quote(shown), *(shlex.quote(a) for a in argv[1:])])
+    return " ".join([launcher(), shlex.quote(shown), *(shlex.quote(a) for a in without_secrets(argv[1:]))])
 
 
 def _plain(value: Any) -> Any:
@@ -52,7 +72,7 @@ def resolved_arguments(parts: dict[str, Any]) -> dict[str, dict[str, Any]]:
     out = {}
     for name, part in parts.items():
         values = part.to_dict() if hasattr(part, "to_dict") else dataclasses.asdict(part)
-        out[name] = {k: _plain(v) for k, v in values.items() if k not in SECRETS}
+        out[name] = {k: _plain(v) for k, v in values.items() if k not in SECRETS and not k.endswith("_token")}
     return out
 
 
@@ -86,7 +106,7 @@ def provenance(parts: dict[str, Any], explicit: set[str], argv: list[str] | None
     ``explicit`` the names the user set."""
     return {
         "command": command_line(argv),
-        "explicit_arguments": sorted(explicit - set(SECRETS)),
+        "explicit_arguments": sorted(a for a in explicit if not _secret(f"--{a}")),
         "arguments": resolved_arguments(parts),
         "packages": package_versions(),
         "git": git_commit(),
