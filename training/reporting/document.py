@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from training.core.results import markdown_table
+
 REFERENCE = re.compile(r"\{(fig|tab):([\w.-]+)\}")
 # Inline pieces: bold, italic, code, a reference; the text between them is plain.
 INLINE = re.compile(r"(\*\*.+?\*\*|\*[^*\s][^*]*?\*|`[^`]+`|\{(?:fig|tab):[\w.-]+\})")
@@ -124,15 +126,6 @@ def unmarked(text: str, numbers: dict[tuple[str, str], int]) -> str:
     """Inline text as plain words: references numbered, the bold/italic/code marks dropped (slides, notes)."""
     text = plain(text, numbers)
     return re.sub(r"\*\*(.+?)\*\*|\*([^*\s][^*]*?)\*|`([^`]+)`", lambda m: next(g for g in m.groups() if g), text)
-
-
-def markdown_table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    return [
-        "| " + " | ".join(map(str, header)) + " |",
-        "|" + "|".join("---" for _ in header) + "|",
-        *("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows),
-        "",
-    ]
 
 
 def numbered(document: Document) -> Iterator[tuple[str, int, Section]]:

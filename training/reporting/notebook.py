@@ -101,23 +101,24 @@ def build_notebook(document: Document, given: Given, base: Path) -> nbformat.Not
     return notebook
 
 
-def write_notebook(document: Document, given: Given, base: Path, path: Path, timeout: int = 600) -> None:
-    """Build the notebook, execute it in a fresh kernel (in ``base``) and write it with its outputs."""
+def execute(notebook: nbformat.NotebookNode, folder: Path, timeout: int = 600) -> nbformat.NotebookNode:
+    """Run every cell in a fresh ``python3`` kernel whose working directory is ``folder`` (raises on the first
+    failing cell); the outputs are filled in place."""
     from nbclient import NotebookClient
 
-    notebook = build_notebook(document, given, base)
     NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(base)}}
+        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
     ).execute()
+    return notebook
+
+
+def write_notebook(document: Document, given: Given, base: Path, path: Path, timeout: int = 600) -> None:
+    """Build the notebook, execute it in a fresh kernel (in ``base``) and write it with its outputs."""
+    notebook = execute(build_notebook(document, given, base), base, timeout)
     with path.open("w", encoding="utf-8") as handle:
         nbformat.write(notebook, handle)
 
 
 def check_executes(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
-    """Re-execute a written notebook from a fresh kernel (raises on the first failing cell)."""
-    from nbclient import NotebookClient
-
-    notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()  # fmt: skip
-    return notebook
+    """Re-execute a written notebook from a fresh kernel, from its own folder."""
+    return execute(nbformat.read(path, as_version=4), path.parent, timeout)
