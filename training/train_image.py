@@ -104,6 +104,8 @@ def main() -> None:
         processor_argument="image_processor",
         latency_inputs=list(test_images["image"]),
         test_display=image_references(data.splits["test"], "test"),
+        test_example=lambda i: load_image(data.splits["test"][i]["image"]),
+        top_losses=args.run.top_losses,
     )
     # One test image ships with each model: the model card's usage snippet classifies it.
     example_image = load_image(data.splits["test"][0]["image"])

@@ -97,6 +97,8 @@ def main() -> None:
         latency_inputs=test_texts[: args.run.latency_samples],
         test_display=[shorten(t) for t in test_texts],
         pipeline_kwargs={"truncation": True},
+        test_example=test_texts.__getitem__,
+        top_losses=args.run.top_losses,
     )
     for name in run.names:
         if finished_model(run, name):

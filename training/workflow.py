@@ -17,6 +17,7 @@ import datasets
 import transformers
 from accelerate import PartialState
 
+from training.core.analysis import plot_run_curves
 from training.core.arguments import RunArguments, ScriptArguments, selected_models
 from training.core.data import ClassificationData
 from training.core.describe import write_description
@@ -171,6 +172,7 @@ def finish_run(run: Run, description: dict[str, Any]) -> None:
         model_dir = run.output_dir / metrics["name"]
         card = build_model_card(metrics, description, results, model_dir, model_id=str(model_dir))
         card.save(model_dir / "README.md")
+    plot_run_curves(run.summaries, run.output_dir)
     comparison = comparison_markdown(results)
     write_results(results, run.output_dir, comparison)
     print(comparison)

@@ -117,6 +117,13 @@ class RunArguments:
         default=None, metadata={"help": "Stop a model after this many epochs without validation improvement."}
     )
     latency_samples: int = field(default=50, metadata={"help": "Test examples used to time inference (batch 1, CPU)."})
+    top_losses: int = field(
+        default=12,
+        metadata={
+            "help": "Explain this many of each model's most confident test mistakes (top_losses.png for images, "
+            "top_losses.md for text; 0: none)."
+        },
+    )
     cv_folds: int = field(
         default=0,
         metadata={
@@ -132,6 +139,8 @@ class RunArguments:
     def __post_init__(self) -> None:
         if self.cv_folds == 1 or self.cv_folds < 0:
             raise UserError(f"--cv_folds must be 0 (off) or at least 2 (got {self.cv_folds}).")
+        if self.top_losses < 0:
+            raise UserError(f"--top_losses must be 0 (none) or more (got {self.top_losses}).")
         if self.seeds < 1:
             raise UserError(f"--seeds must be at least 1 (got {self.seeds}).")
 

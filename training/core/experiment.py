@@ -29,8 +29,9 @@ from sklearn.model_selection import StratifiedKFold
 from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments, pipeline
 from transformers.trainer_utils import get_last_checkpoint
 
+from training.core.analysis import analyse_errors, plot_curves_of
 from training.core.errors import UserError
-from training.core.metrics import classification_metrics, trainer_compute_metrics
+from training.core.metrics import calibration, classification_metrics, curves, trainer_compute_metrics
 from training.core.plots import plot_confusion_matrix, plot_learning_curves
 from training.core.results import write_json
 
@@ -60,6 +61,8 @@ class EvaluationInputs:
     latency_inputs: list[Any]  # raw test inputs timed one at a time
     test_display: list[str]  # one readable string per test example, for predictions.csv
     pipeline_kwargs: dict[str, Any] = field(default_factory=dict)
+    test_example: Callable[[int], Any] | None = None  # the raw test input i (a text, an image): top losses
+    top_losses: int = 0  # how many of the most confident test mistakes to explain (--top_losses)
 
 
 def use_all_cpu_cores() -> None:
@@ -268,6 +271,10 @@ def _save_model(
     split_metrics = {
         split: classification_metrics(labels, probs, label_names) for split, (probs, labels) in predictions.items()
     }
+    test_probs, test_labels = predictions["test"]
+    # The test split's curve points and calibration bins (the run's ROC, PR and reliability figures).
+    split_metrics["test"]["curves"] = curves(test_labels, test_probs, label_names)
+    split_metrics["test"]["calibration"] = calibration(test_labels, test_probs)
     trainer.save_model(str(model_dir))
     # A pickle of every TrainingArguments field, --hub_token included: the hyperparameters that
     # matter are in metrics.json instead, and nothing pickled should be published.
@@ -298,7 +305,12 @@ def _save_model(
         "history": epoch_history(trainer.state.log_history),
         **split_metrics,
     }
-    test_probs, test_labels = predictions["test"]
+    if inputs.test_example is not None and inputs.top_losses > 0:
+        metrics["top_losses"] = analyse_errors(
+            model, run.processor, test_probs, test_labels, label_names, inputs.test_example, inputs.test_display,
+            inputs.top_losses, model_dir,
+        )  # fmt: skip
+    plot_curves_of(metrics, model_dir)
     _write_predictions(model_dir / "predictions.csv", inputs.test_display, test_labels, test_probs, label_names)
     plot_confusion_matrix(
         split_metrics["test"]["confusion_matrix"],

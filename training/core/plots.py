@@ -215,3 +215,133 @@ def plot_dataset_overview(
 
 def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width)[:2])
+
+
+# --- Curves and calibration: the run's models in one figure (roc_curves.png, pr_curves.png, calibration.png),
+# and one model's own three panels (<model>/curves.png). They read the points ``metrics.curves`` and
+# ``metrics.calibration`` stored in each model's metrics.json, so a resumed run draws finished models too.
+CURVE_KINDS = {
+    # kind: (x key, y key, x label, y label, the score in the legend, its short name)
+    "roc": ("fpr", "tpr", "false positive rate", "true positive rate", "auc", "AUC"),
+    "pr": ("recall", "precision", "recall", "precision", "average_precision", "AP"),
+}
+
+
+def _curve_panel(ax: plt.Axes, kind: str, curves: dict[str, dict[str, Any]], title: str, names: bool = True) -> None:
+    """One panel of ROC or PR curves; ``names``: a legend of model names and scores, else (small multiples,
+    whose shared legend is the first panel's) only each model's score, in its colour, in a corner."""
+    x, y, xlabel, ylabel, score, short = CURVE_KINDS[kind]
+    for index, (name, curve) in enumerate(curves.items()):
+        value = curve.get(score)
+        label = f"{name} ({short} {value:.3f})" if value is not None else name
+        # Precision-recall points are stored by increasing recall: precision holds up to each point.
+        style = "steps-pre" if kind == "pr" else "default"
+        ax.plot(curve[x], curve[y], color=f"C{index % 10}", linewidth=1.3, label=label, drawstyle=style)
+        if not names and value is not None:
+            ax.text(0.97, 0.04 + 0.09 * (len(curves) - 1 - index), f"{short} {value:.3f}", color=f"C{index % 10}",
+                    ha="right", va="bottom", fontsize=SMALL - 2, transform=ax.transAxes,
+                    bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 0.4})  # fmt: skip
+    if kind == "roc":
+        ax.plot([0, 1], [0, 1], ":", color="grey", linewidth=0.8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(xlabel, fontsize=SMALL)
+    ax.set_ylabel(ylabel, fontsize=SMALL)
+    ax.set_title(title, fontsize=SMALL + 1)
+    ax.tick_params(labelsize=SMALL - 1)
+    ax.grid(alpha=0.3)
+    if names:
+        ax.legend(fontsize=SMALL - 2, frameon=False, loc="lower right" if kind == "roc" else "lower left")
+
+
+def plot_curves(kind: str, models: dict[str, dict[str, Any]], path: Path) -> None:
+    """``kind`` "roc" or "pr" of every model (``models``: name -> its ``test["curves"]``): the positive class of a
+    binary task in one panel, or the macro average and then one panel per class (small multiples)."""
+    first = next(iter(models.values()))
+    summary = {name: c[kind]["summary"] for name, c in models.items()}
+    what = "ROC" if kind == "roc" else "Precision-recall"
+    if first.get("positive_class") is not None:
+        panels = [(f"{what} (positive class: {first['positive_class']})", summary)]
+    else:
+        panels = [("macro average", summary)]
+        for label in first[kind]["per_class"]:
+            per_class = {n: c[kind]["per_class"][label] for n, c in models.items() if label in c[kind]["per_class"]}
+            panels.append((f"class {label}", per_class))
+    if len(panels) == 1:
+        fig, ax = plt.subplots(figsize=(3.8, 3.6))
+        _curve_panel(ax, kind, summary, panels[0][0])
+        _save(fig, path)
+        return
+    # Small multiples: the shared legend (model names, macro scores) under the grid.
+    columns = min(len(panels), 4)
+    rows = math.ceil(len(panels) / columns)
+    side = PRINT_WIDTH / columns * 1.15
+    fig, axes = plt.subplots(rows, columns, figsize=(side * columns, side * rows + 0.5), squeeze=False)
+    for index, (ax, (title, curves)) in enumerate(zip(axes.flat, panels, strict=False)):
+        _curve_panel(ax, kind, curves, title, names=False)
+        if index % columns:
+            ax.set_ylabel("")
+        if index < len(panels) - columns:
+            ax.set_xlabel("")
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.set_axis_off()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.suptitle(f"{what} curves, one-vs-rest per class (test split); legend: macro averages", fontsize=SMALL + 1)
+    fig.tight_layout()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(labels), 3),
+               fontsize=SMALL - 1, frameon=False)  # fmt: skip
+    fig.savefig(path, dpi=200, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _reliability_panel(ax: plt.Axes, models: dict[str, dict[str, Any]]) -> None:
+    ax.plot([0, 1], [0, 1], ":", color="grey", linewidth=0.8, label="perfect calibration")
+    for index, (name, calibration) in enumerate(models.items()):
+        bins = calibration["bins"]
+        label = f"{name} (ECE {calibration['expected_calibration_error']:.3f})"
+        ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-", color=f"C{index % 10}",
+                markersize=3, linewidth=1.2, label=label)  # fmt: skip
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("confidence of the predicted class (bin mean)", fontsize=SMALL)
+    ax.set_ylabel("accuracy in the bin", fontsize=SMALL)
+    ax.set_title("Reliability (equal-mass bins, test)", fontsize=SMALL + 1)
+    ax.tick_params(labelsize=SMALL - 1)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=SMALL - 2, frameon=False, loc="upper left")
+
+
+def plot_calibration(models: dict[str, dict[str, Any]], path: Path) -> None:
+    """The reliability diagram of every model (``models``: name -> its ``test["calibration"]``), ECE in the legend."""
+    fig, ax = plt.subplots(figsize=(3.8, 3.6))
+    _reliability_panel(ax, models)
+    _save(fig, path)
+
+
+def plot_model_curves(name: str, curves: dict[str, Any], calibration: dict[str, Any], path: Path) -> None:
+    """One model's ROC, precision-recall (summary curves) and reliability diagram side by side (its card)."""
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
+    for ax, kind in zip(axes, ("roc", "pr"), strict=False):
+        what = "ROC" if kind == "roc" else "Precision-recall"
+        scope = f"positive class {curves['positive_class']}" if curves.get("positive_class") else "macro average"
+        _curve_panel(ax, kind, {name: curves[kind]["summary"]}, f"{what} ({scope})")
+    _reliability_panel(axes[2], {name: calibration})
+    _save(fig, path)
+
+
+def plot_top_losses(items: list[tuple[Any, Any, str]], title: str, path: Path) -> None:
+    """A grid of the most confident mistakes: each image (as the model saw it) with its caption, and its
+    explanation overlay below it. ``items``: (image, overlay, caption) with PIL images."""
+    columns = min(len(items), 6)
+    groups = math.ceil(len(items) / columns)
+    fig, axes = plt.subplots(2 * groups, columns, figsize=(1.75 * columns, 3.7 * groups + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for index, (image, overlay, caption) in enumerate(items):
+        top, bottom = axes[2 * (index // columns), index % columns], axes[2 * (index // columns) + 1, index % columns]
+        small = max(image.size) < 64
+        top.imshow(image, interpolation="nearest" if small else "antialiased")
+        top.set_title(caption, fontsize=7)
+        bottom.imshow(overlay)
+    fig.suptitle(title, fontsize=SMALL + 1)
+    _save(fig, path)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from training.core.errors import UserError
-from training.core.metrics import PRIMARY_METRIC_CHOICES
+from training.core.metrics import ERROR_METRICS, PRIMARY_METRIC_CHOICES
 
 SCHEMA_VERSION = 1
 # Largest/smallest training class above which accuracy stops being a fair single number.
@@ -78,6 +78,9 @@ def overfitting_note(metrics: dict[str, Any], primary_metric: str) -> dict[str, 
     }
 
 
+# Metrics of the test split (the rest of a comparison row is the model's own: size, time).
+TEST_METRICS = [*PRIMARY_METRIC_CHOICES, *ERROR_METRICS]
+
 # Columns of the comparison table: (key in the model summary, header, higher is better, format).
 COMPARISON_COLUMNS = [
     ("accuracy", "accuracy", True, "{:.4f}"),
@@ -86,6 +89,8 @@ COMPARISON_COLUMNS = [
     ("f1_macro", "F1 (macro)", True, "{:.4f}"),
     ("f1_positive", "F1 (positive)", True, "{:.4f}"),
     ("roc_auc", "ROC-AUC", True, "{:.4f}"),
+    ("average_precision", "avg precision", True, "{:.4f}"),
+    ("expected_calibration_error", "ECE", False, "{:.4f}"),
     ("num_parameters", "parameters", False, "{:,}"),
     ("train_runtime_s", "training time (s)", False, "{:.1f}"),
     ("inference_ms_per_sample", "inference (ms/sample)", False, "{:.1f}"),
@@ -117,7 +122,7 @@ def comparison_rows(models: list[dict[str, Any]], primary_metric: str) -> tuple[
 
 def _seed_spread(model: dict[str, Any], key: str) -> dict[str, Any] | None:
     """A test metric's mean and std over the seeds of a model trained with ``--seeds``."""
-    return model.get("seeds", {}).get("test", {}).get(key) if key in PRIMARY_METRIC_CHOICES else None
+    return model.get("seeds", {}).get("test", {}).get(key) if key in TEST_METRICS else None
 
 
 def cross_validation_rows(models: list[dict[str, Any]], primary_metric: str) -> tuple[list[str], list[list[str]]]:
@@ -125,7 +130,7 @@ def cross_validation_rows(models: list[dict[str, Any]], primary_metric: str) -> 
     trained with ``--cv_folds``; no rows when none was."""
     measured = [m for m in models if m.get("cross_validation")]
     columns = sorted(
-        (c for c in COMPARISON_COLUMNS if c[0] in PRIMARY_METRIC_CHOICES), key=lambda c: c[0] != primary_metric
+        (c for c in COMPARISON_COLUMNS if c[0] in TEST_METRICS), key=lambda c: c[0] != primary_metric
     )
     columns = [c for c in columns if measured and all(c[0] in m["cross_validation"]["metrics"] for m in measured)]
     header = ["model", "folds", *(f"{h} *" if k == primary_metric else h for k, h, _, _ in columns)]
@@ -138,7 +143,7 @@ def cross_validation_rows(models: list[dict[str, Any]], primary_metric: str) -> 
 
 
 def _value(model: dict[str, Any], key: str) -> float | None:
-    value = model["test"].get(key) if key in PRIMARY_METRIC_CHOICES else model.get(key)
+    value = model["test"].get(key) if key in TEST_METRICS else model.get(key)
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
@@ -186,7 +191,10 @@ def write_results(results: dict[str, Any], output_dir: Path, comparison: str) ->
     write_json(results, output_dir / "results.json")
 
 
-RUN_FILES = ("dataset.json", "class_balance.png", "examples.png", "results.json", "comparison.md")
+RUN_FILES = (
+    "dataset.json", "class_balance.png", "examples.png", "results.json", "comparison.md",
+    "roc_curves.png", "pr_curves.png", "calibration.png",
+)  # fmt: skip
 
 
 def wants_resume(resume_from_checkpoint: str | None) -> bool:

@@ -28,6 +28,7 @@ CARD_METRICS = {
     "f1_weighted": ("f1", "F1 (weighted)"),
     "f1_positive": ("f1", "F1 (positive class)"),
     "roc_auc": ("roc_auc", "ROC-AUC"),
+    "average_precision": ("average_precision", "Average precision"),
 }
 _HUB_ID = re.compile(r"^[\w.-]+(/[\w.-]+)?$")
 
