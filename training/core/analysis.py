@@ -11,11 +11,12 @@ import numpy as np
 import torch
 
 from training.core.explain import explain, heatmap_overlay, is_text, load_image, model_view, top_words, words
-from training.core.plots import plot_calibration, plot_curves, plot_model_curves, plot_top_losses
+from training.core.plots import PRINT_WIDTH, plot_calibration, plot_curves, plot_model_curves, plot_top_losses
 
 logger = logging.getLogger(__name__)
 
 TOP_LOSSES_IMAGE = "top_losses.png"
+TOP_LOSSES_STRIP = "top_losses_strip.png"  # the first six in one row, at a page's width: the report's figure
 TOP_LOSSES_TEXT = "top_losses.md"
 MODEL_CURVES = "curves.png"
 RUN_FIGURES = {"roc": "roc_curves.png", "pr": "pr_curves.png", "calibration": "calibration.png"}
@@ -80,6 +81,8 @@ def analyse_errors(
             f"{model_dir.name}: the {len(items)} most confident mistakes on the test split ({explained[0][1].method})"
         )
         plot_top_losses(items, title, model_dir / TOP_LOSSES_IMAGE)
+        strip = f"{model_dir.name}: its {min(len(items), 6)} most confident test mistakes"
+        plot_top_losses(items[:6], strip, model_dir / TOP_LOSSES_STRIP, width=PRINT_WIDTH)
     return entries
 
 

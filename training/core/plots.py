@@ -329,19 +329,74 @@ def plot_model_curves(name: str, curves: dict[str, Any], calibration: dict[str, 
     _save(fig, path)
 
 
-def plot_top_losses(items: list[tuple[Any, Any, str]], title: str, path: Path) -> None:
-    """A grid of the most confident mistakes: each image (as the model saw it) with its caption, and its
-    explanation overlay below it. ``items``: (image, overlay, caption) with PIL images."""
+def plot_top_losses(items: list[tuple[Any, Any, str]], title: str, path: Path, width: float | None = None) -> None:
+    """A grid of the most confident mistakes, six a row: each image (as the model saw it) with its caption, and
+    its explanation overlay below it. ``items``: (image, overlay, caption) with PIL images; ``width`` in inches."""
     columns = min(len(items), 6)
     groups = math.ceil(len(items) / columns)
-    fig, axes = plt.subplots(2 * groups, columns, figsize=(1.75 * columns, 3.7 * groups + 0.4), squeeze=False)
+    cell = (width or 1.75 * columns) / columns
+    size = (cell * columns, (2 * cell + 0.5) * groups + 0.4)
+    fig, axes = plt.subplots(2 * groups, columns, figsize=size, squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
     for index, (image, overlay, caption) in enumerate(items):
         top, bottom = axes[2 * (index // columns), index % columns], axes[2 * (index // columns) + 1, index % columns]
         small = max(image.size) < 64
         top.imshow(image, interpolation="nearest" if small else "antialiased")
-        top.set_title(caption, fontsize=7)
+        top.set_title(caption, fontsize=7 if cell >= 1.5 else 6)
         bottom.imshow(overlay)
-    fig.suptitle(title, fontsize=SMALL + 1)
-    _save(fig, path)
+    fig.suptitle(title, fontsize=SMALL + 1 if cell >= 1.5 else SMALL)
+    fig.tight_layout(h_pad=0.6)
+    fig.savefig(path, dpi=200 if width else 120)
+    plt.close(fig)
+
+
+def plot_curves_and_calibration(models: dict[str, dict[str, Any]], path: Path) -> None:
+    """Every model's ROC and precision-recall curve (the positive class, or the macro average) and reliability
+    diagram, side by side at the printed width (``models``: name -> its ``test`` metrics), one legend of model
+    names under them and each panel's scores (AUC, AP, ECE) in the models' colours: the report's figure."""
+    fig, axes = plt.subplots(1, 3, figsize=(PRINT_WIDTH, 2.45))
+    first = next(iter(models.values()))["curves"]
+    scope = f"positive class {first['positive_class']}" if first.get("positive_class") else "macro average"
+    for ax, kind, what in zip(axes, ("roc", "pr"), ("ROC", "Precision-recall"), strict=False):
+        curves = {n: t["curves"][kind]["summary"] for n, t in models.items()}
+        _curve_panel(ax, kind, curves, f"{what} ({scope})", names=False)
+    reliability = axes[2]
+    reliability.plot([0, 1], [0, 1], ":", color="grey", linewidth=0.8)
+    for index, (name, test) in enumerate(models.items()):
+        bins, color = test["calibration"]["bins"], f"C{index % 10}"
+        reliability.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-", color=color,
+                         markersize=2.5, linewidth=1.1, label=name)  # fmt: skip
+        reliability.text(0.97, 0.04 + 0.09 * (len(models) - 1 - index),
+                         f"ECE {test['calibration']['expected_calibration_error']:.3f}", color=color, ha="right",
+                         va="bottom", fontsize=SMALL - 2, transform=reliability.transAxes,
+                         bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 0.4})  # fmt: skip
+    reliability.set_xlim(0, 1.02)
+    reliability.set_ylim(0, 1.02)
+    reliability.set_xlabel("confidence (bin mean)", fontsize=SMALL)
+    reliability.set_ylabel("accuracy", fontsize=SMALL)
+    reliability.set_title("Reliability diagram", fontsize=SMALL + 1)
+    reliability.tick_params(labelsize=SMALL - 1)
+    reliability.grid(alpha=0.3)
+    for ax in axes:
+        ax.title.set_fontsize(SMALL)
+    handles, labels = reliability.get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=SMALL - 1, frameon=False)
+    fig.savefig(path, dpi=200)
+    plt.close(fig)
+
+
+def stack_pictures(paths: list[Path], path: Path) -> None:
+    """PNG files one above the other, on white, as one picture (the report's top-losses figure)."""
+    from PIL import Image
+
+    pictures = [Image.open(p).convert("RGB") for p in paths]
+    width = max(p.width for p in pictures)
+    canvas = Image.new("RGB", (width, sum(p.height for p in pictures)), "white")
+    top = 0
+    for picture in pictures:
+        canvas.paste(picture, ((width - picture.width) // 2, top))
+        top += picture.height
+    dpi = pictures[0].info.get("dpi", (120, 120))
+    canvas.save(path, dpi=tuple(round(float(d)) for d in dpi))

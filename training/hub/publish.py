@@ -27,13 +27,14 @@ from transformers import HfArgumentParser
 from training.core.errors import UserError, run_cli
 from training.reporting.model_card import build_model_card
 
-# What a model repo receives; anything else in the model folder (predictions.csv: it holds the test
-# data) stays local. No pickles: safetensors only.
+# What a model repo receives; anything else in the model folder (predictions.csv: it holds the whole test
+# split) stays local. The top losses show a dozen test examples, as the card's example image shows one.
+# No pickles: safetensors only.
 UPLOADED = (
     "model.safetensors", "model-*.safetensors", "model.safetensors.index.json", "config.json",
     "generation_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
     "preprocessor_config.json", "modeling_*.py", "configuration_*.py", "metrics.json", "confusion_matrix.png",
-    "learning_curves.png", "example.png",
+    "learning_curves.png", "example.png", "curves.png", "top_losses.png", "top_losses.md",
 )  # fmt: skip
 REQUIRED = ("config.json", "metrics.json")
 # What a failed Hub call raises: the Hub's answer, the HTTP client's own errors, or the network's.

@@ -131,8 +131,10 @@ def metrics_section(run: Run) -> Section:
     results = run.results
     text = (
         f"Models are ranked by **{results['primary_metric']}** on the test split. {results['primary_metric_reason']} "
-        "Also reported: accuracy, macro precision, recall and F1 (every class counts equally), ROC-AUC (how well "
-        "the predicted probabilities rank), per-class results and confusion matrices. Each model keeps the epoch "
+        "Also reported: accuracy, macro precision, recall and F1 (every class counts equally), ROC-AUC and average "
+        "precision (how well the predicted probabilities rank), the expected calibration error (ECE: the gap "
+        "between confidence and accuracy over 10 equal-mass bins; lower is better), per-class results and "
+        "confusion matrices. Each model keeps the epoch "
         "with the best validation score; the test split is looked at once, at the end."
     )
     return Section("Metrics", [Paragraph(text)], role="metrics")
@@ -268,15 +270,102 @@ def results_section(run: Run, figures: Path) -> Section:
         ]
     else:
         blocks.append(Paragraph(f"{overfit} (Per split: {{tab:overfit-{number}}}.)"))
+    blocks += curve_blocks(run, figures) + top_loss_blocks(run, figures)
     blocks.append(Paragraph(f"Throughput and latency in full: {{tab:efficiency-{number}}}."))
     return Section("Results", blocks, role="results")
+
+
+def _with_curves(run: Run) -> dict[str, dict[str, Any]]:
+    """The test metrics of the models that recorded their curves and calibration (runs from before did not)."""
+    return {
+        m["name"]: m["test"] for m in run.results["models"] if m["test"].get("curves") and m["test"].get("calibration")
+    }
+
+
+def curve_blocks(run: Run, figures: Path) -> list[Any]:
+    """The ROC, precision-recall and reliability figure, with what they show: crossing curves, calibration."""
+    measured, number = _with_curves(run), run.number
+    if not measured:
+        return []
+    path = figures / f"roc-{number}.png"
+    plots.plot_curves_and_calibration(measured, path)
+    first = next(iter(measured.values()))["curves"]
+    scope = f"for the positive class ({first['positive_class']})" if first.get("positive_class") else "macro-averaged"
+    found = [insights.curve_crossing(run.results), insights.calibration(run.results)]
+    text = f"{{fig:roc-{number}}} shows how well each model's probabilities rank the classes and whether they "
+    text += "can be believed. " + " ".join(line for line in found if line)
+    caption = (
+        f"Test split: ROC (left) and precision-recall (middle) curves {scope}, with AUC and average precision (AP); "
+        "reliability diagram (right): accuracy against confidence over 10 equal-mass bins, with the expected "
+        "calibration error (ECE)."
+    )
+    code = (
+        f"plots.plot_curves_and_calibration({{m['name']: m['test'] for m in results[{number}]['models'] "
+        f"if m['test'].get('curves')}}, FIGURES / '{path.name}')\nImage(FIGURES / '{path.name}', width=700)"
+    )
+    return [Paragraph(text), Figure(f"roc-{number}", caption, [path], code=code)]
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _best_and_worst(run: Run) -> list[dict[str, Any]]:
+    """The best and the worst model that make mistakes (a perfect model has no top losses to show)."""
+    metric = run.results["primary_metric"]
+    ranked = sorted((m for m in run.results["models"] if m.get("top_losses")), key=lambda m: -m["test"][metric])
+    return ranked[:1] + ranked[-1:] if len(ranked) > 1 else ranked
+
+
+def top_loss_blocks(run: Run, figures: Path) -> list[Any]:
+    """The most confident mistakes of the best and the worst model: their images with the explanation below
+    (images), or a table of the texts with the words that drove the mistake (text); and what they share."""
+    chosen, number = _best_and_worst(run), run.number
+    if not chosen:
+        return []
+    metric, models = run.results["primary_metric"], run.results["models"]
+    ranked = [m["name"] for m in sorted(models, key=lambda m: -m["test"][metric])]
+    names = " and ".join(
+        f"{m['name']} ({_ordinal(ranked.index(m['name']) + 1)} of {len(ranked)} on {metric})" for m in chosen
+    )
+    found = " ".join(insights.mistakes(run.results, run.description))
+    pictures = [run.path / m["name"] / "top_losses_strip.png" for m in chosen]
+    if all(p.is_file() for p in pictures):
+        path = figures / f"toplosses-{number}.png"
+        plots.stack_pictures(pictures, path)
+        text = f"{{fig:toplosses-{number}}} shows the most confident test mistakes of {names}. {found}"
+        caption = (
+            f"The six most confident test mistakes of {', then '.join(m['name'] for m in chosen)} (the full list in "
+            "each model's top_losses.png): each image as the model "
+            "saw it (true class, predicted class and its probability) and below it the explanation of the "
+            "wrong prediction (red: the regions that drove it)."
+        )
+        return [Paragraph(text), Figure(f"toplosses-{number}", caption, [path],
+                                        code=f"Image(FIGURES / '{path.name}', width=700)")]  # fmt: skip
+    rows = [
+        [m["name"], x["true"], x["predicted"], f"{x['confidence']:.2f}", ", ".join(x.get("top_words", [])[:3]),
+         x["input"] if len(x["input"]) <= 70 else x["input"][:67] + "..."]
+        for m in chosen for x in m["top_losses"][:3]
+    ]  # fmt: skip
+    table = Table(
+        f"toplosses-{number}",
+        "Most confident test mistakes (top three) of the best and the worst model that err, with the words that pushed "
+        "hardest towards the wrong class (integrated gradients); every model's twelve are in its top_losses.md.",
+        ["model", "true", "predicted", "p", "words that drove it", "text"],
+        rows,
+        wide=True,
+        code=f"pd.DataFrame([{{'model': m['name'], **x}} for m in results[{number}]['models'] "
+        f"if m['name'] in {[m['name'] for m in chosen]!r} for x in m.get('top_losses', [])[:3]])",
+    )
+    return [Paragraph(f"{{tab:toplosses-{number}}} lists the most confident test mistakes of {names}. {found}"), table]
 
 
 def insights_section(run: Run, title: str = "Insights") -> Section:
     """What the run shows, beyond the results section's details: who wins and whether it is noise, what
     pretraining buys, what the win costs."""
     results = run.results
-    lines = [insights.winner(results), insights.pretraining(results), insights.cost(results)]
+    lines = [insights.winner(results), insights.pretraining(results), insights.cost(results),
+             insights.calibration(results)]  # fmt: skip
     return Section(title, [Bullets([line for line in lines if line])], role="insights")
 
 
@@ -423,6 +512,14 @@ def appendix_sections(run: Run, figures: Path) -> list[Section]:
     intro = f"Per-class test results: {', '.join(per_class)}."
     if own:
         intro += f" Each model's own figures: {', '.join(own)}."
+    per_class_curves = [run.path / name for name in ("roc_curves.png", "pr_curves.png")]
+    if len(names) > 2 and all(p.is_file() for p in per_class_curves):
+        path = figures / f"classcurves-{number}.png"
+        plots.stack_pictures(per_class_curves, path)
+        intro += f" ROC and precision-recall curves per class (one-vs-rest): {{fig:classcurves-{number}}}."
+        blocks.append(Figure(f"classcurves-{number}", "ROC (top) and precision-recall (bottom) curves of every "
+                             "model, one class against the rest, on the test split.", [path],
+                             code=f"Image(FIGURES / '{path.name}', width=700)"))  # fmt: skip
     blocks.insert(0, Paragraph(intro))
     blocks += provenance_blocks(run)
     return [Section(f"{results['dataset']} ({run.folder})", blocks, role="appendix", key=f"appendix-{number}")]

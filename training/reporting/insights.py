@@ -6,8 +6,10 @@ runs with different results read differently (tests/test_report.py checks it).
 
 import math
 import statistics
+from collections import Counter
 from typing import Any
 
+import numpy as np
 from scipy import stats
 
 # Two standard errors of a proportion: the rough 95% band within which two scores on the same test
@@ -168,9 +170,118 @@ def pretraining(results: dict[str, Any]) -> str | None:
     )
 
 
-def insights(results: dict[str, Any]) -> list[str]:
-    """All of the above, in reading order."""
-    lines = [winner(results), cost(results), pretraining(results), overfitting(results), *confusions(results)]
+def _overall(calibration: dict[str, Any]) -> tuple[float, float]:
+    """Mean confidence and accuracy over all of a model's calibration bins."""
+    total = sum(b["count"] for b in calibration["bins"])
+    confidence = sum(b["count"] * b["confidence"] for b in calibration["bins"]) / total
+    return confidence, sum(b["count"] * b["accuracy"] for b in calibration["bins"]) / total
+
+
+def calibration(results: dict[str, Any]) -> str | None:
+    """Which model's probabilities can be believed: the lowest and highest expected calibration error, and
+    whether the worst is over- or under-confident."""
+    measured = [m for m in results["models"] if m["test"].get("calibration")]
+    if not measured:
+        return None
+
+    def ece(model: dict[str, Any]) -> float:
+        return model["test"]["calibration"]["expected_calibration_error"]
+
+    best, worst = min(measured, key=ece), max(measured, key=ece)
+    bins = len(best["test"]["calibration"]["bins"])
+    sentence = (
+        f"**{best['name']}** is the best calibrated (expected calibration error {ece(best):.3f}, "
+        f"{bins} equal-mass bins)"
+    )
+    if worst is best:
+        return sentence + "."
+    confidence, accuracy = _overall(worst["test"]["calibration"])
+    leaning = "overconfident" if confidence > accuracy else "underconfident"
+    return (
+        f"{sentence}; {worst['name']} is the least ({ece(worst):.3f}), {leaning}: its mean confidence is "
+        f"{confidence:.3f} for an accuracy of {accuracy:.3f}."
+    )
+
+
+# TPR differences smaller than this do not count as one ROC curve lying above the other.
+CURVE_MARGIN = 0.01
+
+
+def curve_crossing(results: dict[str, Any]) -> str | None:
+    """Whether the ROC curves of the two models with the highest AUC cross, and where: the model with the higher
+    AUC is not the better one at every threshold."""
+    measured = [m for m in results["models"] if (m["test"].get("curves") or {}).get("roc")]
+    if len(measured) < 2:
+        return None
+    auc = {m["name"]: m["test"]["curves"]["roc"]["summary"]["auc"] for m in measured}
+    first, second = sorted(measured, key=lambda m: -auc[m["name"]])[:2]
+    grid = np.linspace(0, 1, 201)
+    curve = [m["test"]["curves"]["roc"]["summary"] for m in (first, second)]
+    difference = np.interp(grid, curve[0]["fpr"], curve[0]["tpr"]) - np.interp(grid, curve[1]["fpr"], curve[1]["tpr"])
+    scope = "" if first["test"]["curves"].get("positive_class") else " (macro-averaged)"
+    below = grid[difference < -CURVE_MARGIN]
+    if not len(below):
+        return (
+            f"{first['name']}'s ROC curve{scope} lies on or above {second['name']}'s at every false-positive rate "
+            f"(AUC {auc[first['name']]:.3f} vs {auc[second['name']]:.3f}): it is the better choice at any threshold."
+        )
+    low, high = float(below.min()), float(below.max())
+    return (
+        f"The ROC curves{scope} of {first['name']} (AUC {auc[first['name']]:.3f}) and {second['name']} "
+        f"(AUC {auc[second['name']]:.3f}) cross: {second['name']} has the higher true-positive rate at "
+        f"false-positive rates between {low:.2f} and {high:.2f}, so a threshold chosen for that range favours it "
+        "despite its lower AUC."
+    )
+
+
+def _mistakes(model: dict[str, Any], description: dict[str, Any] | None, test_share: dict[str, float]) -> str:
+    losses = model["top_losses"]
+    count, (true, times) = len(losses), Counter(x["true"] for x in losses).most_common(1)[0]
+    confidence = statistics.fmean(x["confidence"] for x in losses)
+    share = test_share.get(true)
+    sentence = (
+        f"{model['name']}'s {count} most confident mistakes (mean confidence {confidence:.2f} in the wrong class): "
+        f"{times} are truly **{true}**" + (f" ({share:.0%} of the test split)" if share is not None else "")
+    )
+    test = ((description or {}).get("statistics") or {}).get("test", {})
+    if "words" in losses[0] and "words" in test:
+        median = statistics.median(x["words"] for x in losses)
+        sentence += (
+            f"; their median length is {median:.0f} words against {test['words']['median']:.0f} in the test split"
+        )
+    elif "width" in losses[0] and "width" in test:
+        width = statistics.median(x["width"] for x in losses)
+        height = statistics.median(x["height"] for x in losses)
+        sentence += (
+            f"; their median size is {width:.0f} x {height:.0f} px against "
+            f"{test['width']['median']:.0f} x {test['height']['median']:.0f} in the test split"
+        )
+    words = Counter(w.lower() for x in losses for w in x.get("top_words", [])[:3])
+    common = [w for w, n in words.most_common(3) if n > 1]
+    if common:
+        sentence += "; the words that most often drove them: " + ", ".join(f"'{w}'" for w in common)
+    return sentence + "."
+
+
+def mistakes(results: dict[str, Any], description: dict[str, Any] | None = None) -> list[str]:
+    """What the most confident mistakes (top losses) of the best and the worst model have in common: their true
+    class (against its share of the test split), their length or image size, and the words that drove them."""
+    metric = results["primary_metric"]
+    ranked = [m for m in sorted(results["models"], key=lambda m: -_score(m, metric)) if m.get("top_losses")]
+    if not ranked:
+        return []
+    balance = ((description or {}).get("class_balance") or {}).get("test", {})
+    test_share = {name: value["share"] for name, value in balance.items()}
+    chosen = ranked[:1] + ranked[-1:] if len(ranked) > 1 else ranked
+    return [_mistakes(m, description, test_share) for m in chosen]
+
+
+def insights(results: dict[str, Any], description: dict[str, Any] | None = None) -> list[str]:
+    """All of the above, in reading order (``description``: the run's ``dataset.json``, for the mistakes)."""
+    lines = [
+        winner(results), cost(results), pretraining(results), overfitting(results), calibration(results),
+        curve_crossing(results), *confusions(results), *mistakes(results, description),
+    ]  # fmt: skip
     return [line for line in lines if line]
 
 

@@ -102,6 +102,62 @@ def _limitations(metrics: dict[str, Any], results: dict[str, Any], description: 
     return items
 
 
+def top_confusions(test: dict[str, Any], label_names: list[str], count: int = 3) -> str:
+    """The ``count`` most frequent mistakes of a confusion matrix, as "true -> predicted: n of N (share)"."""
+    matrix = test["confusion_matrix"]
+    cells = sorted(
+        (
+            (matrix[t][p], t, p)
+            for t in range(len(label_names))
+            for p in range(len(label_names))
+            if t != p and matrix[t][p]
+        ),
+        key=lambda cell: (-cell[0], cell[1], cell[2]),
+    )[:count]
+    return "; ".join(
+        f"{label_names[t]} taken for {label_names[p]} {n} of {sum(matrix[t])} times ({n / sum(matrix[t]):.0%})"
+        for n, t, p in cells
+    )
+
+
+def curves_text(test: dict[str, Any]) -> str:
+    """What the model's curves and calibration say, in two sentences (the figure is ``curves.png``)."""
+    curves, calibration = test.get("curves"), test.get("calibration")
+    if not curves or not calibration:
+        return ""
+    scope = (
+        f"the positive class ({curves['positive_class']})"
+        if curves.get("positive_class")
+        else "macro-averaged over the classes (one-vs-rest)"
+    )
+    ece = calibration["expected_calibration_error"]
+    total = sum(b["count"] for b in calibration["bins"])
+    confidence = sum(b["count"] * b["confidence"] for b in calibration["bins"]) / total
+    accuracy = sum(b["count"] * b["accuracy"] for b in calibration["bins"]) / total
+    leaning = "overconfident" if confidence > accuracy else "underconfident" if confidence < accuracy else "calibrated"
+    return (
+        f"ROC-AUC {curves['roc']['summary']['auc']:.4f} and average precision "
+        f"{curves['pr']['summary']['average_precision']:.4f}, {scope}. Expected calibration error "
+        f"{ece:.4f} ({len(calibration['bins'])} equal-mass bins of the predicted class's confidence): on the test "
+        f"split its mean confidence is {confidence:.3f} for an accuracy of {accuracy:.3f} ({leaning} on average)."
+    )
+
+
+def top_losses_text(metrics: dict[str, Any], model_dir: Path) -> str:
+    """The model's most confident test mistakes in a sentence, and where their explanations are."""
+    losses = metrics.get("top_losses") or []
+    if not losses:
+        return ""
+    worst = losses[0]
+    files = [name for name in ("top_losses.png", "top_losses.md") if (model_dir / name).is_file()]
+    where = f" Each is shown with the explanation of the wrong prediction in [{files[0]}]({files[0]})." if files else ""
+    return (
+        f"Its {len(losses)} most confident test mistakes have a mean confidence of "
+        f"{sum(x['confidence'] for x in losses) / len(losses):.2f} in the wrong class; the worst: a true "
+        f"**{worst['true']}** predicted **{worst['predicted']}** with probability {worst['confidence']:.2f}.{where}"
+    )
+
+
 def provenance_text(record: dict[str, Any]) -> str:
     """The versions and commit a run was made with, in a sentence (cards and the report's appendix)."""
     if not record:
@@ -223,7 +279,15 @@ def build_model_card(
         else "",
         test_metrics=[
             (CARD_METRICS[k][1], f"{test[k]:.4f}") for k in [*SCALAR_METRICS, "f1_positive"] if test.get(k) is not None
-        ],
+        ]
+        + (
+            [("Expected calibration error (lower is better)", f"{test['expected_calibration_error']:.4f}")]
+            if test.get("expected_calibration_error") is not None
+            else []
+        ),
+        top_confusions=top_confusions(test, labels),
+        curves_text=curves_text(test) if (model_dir / "curves.png").is_file() else "",
+        top_losses_text=top_losses_text(metrics, model_dir),
         per_class_rows=[
             [label, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"])]
             for label, v in test["per_class"].items()

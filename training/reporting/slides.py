@@ -157,9 +157,30 @@ def run_slides(deck: Deck, run: Run, sections: list[Section], several: bool, lab
     deck.picture(slide, _find(result, Figure, f"cm-{number}").paths[0])
     curves = _find(result, Figure, f"curves-{number}")
     if curves:
-        slide = deck.slide(f"Learning curves and overfitting{name}", texts[2:])
+        slide = deck.slide(f"Learning curves and overfitting{name}", texts[2:3])
         deck.picture(slide, curves.paths[0], bottom=Inches(1.5))
         deck.caption(slide, insights.overfitting(results), HEIGHT - Inches(1.4), 18)
+    roc = _find(result, Figure, f"roc-{number}")
+    if roc:
+        slide = deck.slide(f"Ranking and calibration{name}", _mentioning(result, f"{{fig:roc-{number}}}"))
+        deck.picture(slide, roc.paths[0], bottom=Inches(1.9))
+        found = [insights.calibration(results), insights.curve_crossing(results)]
+        deck.caption(slide, " ".join(line for line in found if line), HEIGHT - Inches(1.8), 15)
+    mistakes = _find(result, Figure, f"toplosses-{number}")
+    table = _find(result, Table, f"toplosses-{number}")
+    if mistakes or table:
+        key = f"{{{'fig' if mistakes else 'tab'}:toplosses-{number}}}"
+        slide = deck.slide(f"The most confident mistakes{name}", _mentioning(result, key))
+        if mistakes:
+            deck.picture(slide, mistakes.paths[0])
+        else:
+            deck.table(slide, table, size=12)
+            deck.caption(slide, " ".join(insights.mistakes(results, run.description)), HEIGHT - Inches(1.9), 15)
+
+
+def _mentioning(section: Section | None, reference: str) -> list[str]:
+    """The section's paragraphs that point to ``reference`` (a figure or table): a slide's speaker notes."""
+    return [text for text in _texts(section) if reference in text]
 
 
 def write_slides(document: Document, given: Given, path: Path, space_url: str | None = None) -> None:
