@@ -37,16 +37,38 @@ hub = pipeline(task, model=repo_id, revision=revision, trust_remote_code=True, d
 local = pipeline(task, model=local_dir, trust_remote_code=True, device="cpu")
 print(json.dumps({"hub": hub(inputs, top_k=None), "local": local(inputs, top_k=None)}))
 """
+# Explains one input with a pushed model loaded by repo id and with its local checkpoint (training.core.explain,
+# as the Space does): the two explanations must be the same.
+EXPLAIN = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from transformers import pipeline
+from training.core.explain import explain
+task, repo_id, local_dir, example = sys.argv[2:6]
+found = {}
+for where, source in (("hub", repo_id), ("local", local_dir)):
+    classifier = pipeline(task, model=source, trust_remote_code=True, device="cpu")
+    processor = classifier.tokenizer if task == "text-classification" else classifier.image_processor
+    explanation = explain(classifier.model, processor, example)
+    found[where] = [explanation.label, explanation.method, [round(float(x), 5) for x in explanation.scores.ravel()]]
+print(json.dumps(found))
+"""
 TEXTS = ["a superb concert number 2", "a dreadful hotel number 4", "an evening out"]
 BACKBONE = f"{HUB_ORG}/efficientnet-lite0"
 EXPECTED_FILES = {"config.json", "model.safetensors", "metrics.json", "confusion_matrix.png", "learning_curves.png",
-                  "README.md"}  # fmt: skip
+                  "curves.png", "README.md"}  # fmt: skip
 
 
 def predictions(hub, task: str, repo_id: str, local_dir: Path, inputs: list[str], hf_home: Path,
                 revision: str | None = None) -> dict:  # fmt: skip
     command = [sys.executable, "-c", COMPARE, task, repo_id, str(local_dir), json.dumps(inputs)]
     result = run_with_hub([*command, *([revision] if revision else [])], hub_env(hub, hf_home), cwd=hf_home.parent)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def explanations(hub, task: str, repo_id: str, local_dir: Path, example: str, hf_home: Path) -> dict:
+    command = [sys.executable, "-c", EXPLAIN, str(ROOT), task, repo_id, str(local_dir), example]
+    result = run_with_hub(command, hub_env(hub, hf_home), cwd=hf_home.parent)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -114,6 +136,8 @@ def test_text_push_after_training_round_trips(hub, text_run, tmp_path):
         assert not {f for f in files if f.endswith((".bin", ".pt", ".pkl", ".csv"))}, files  # no pickles, no data
         got = predictions(hub, "text-classification", repo_id, output / name, TEXTS, tmp_path / f"cache-{name}")
         assert got["hub"] == got["local"]
+        why = explanations(hub, "text-classification", repo_id, output / name, TEXTS[0], tmp_path / f"why-{name}")
+        assert why["hub"] == why["local"] and any(why["hub"][2])
 
 
 def test_image_publish_round_trips_and_the_card_runs_as_written(hub, image_run, tmp_path):
@@ -128,6 +152,8 @@ def test_image_publish_round_trips_and_the_card_runs_as_written(hub, image_run, 
             assert {"preprocessor_config.json", "modeling_image_cnn.py"} <= files
         got = predictions(hub, "image-classification", repo_id, output / name, [image], tmp_path / f"cache-{name}")
         assert got["hub"] == got["local"]
+        why = explanations(hub, "image-classification", repo_id, output / name, image, tmp_path / f"why-{name}")
+        assert why["hub"] == why["local"] and why["hub"][1].startswith("Grad-CAM")
     # The pushed card: metadata the Hub understands, and a usage snippet naming the repo that runs as written.
     from huggingface_hub import ModelCard
 
