@@ -130,6 +130,43 @@ def test_insights_follow_the_numbers(clear_win, close_call):
     assert "cnn most often takes **cat** for **dog** (6 of 20 cat test examples)." in insights.confusions(close)
 
 
+def test_calibration_crossing_curves_and_mistakes_are_read_from_the_numbers():
+    def scored(name: str, accuracy: float, fpr: list, tpr: list, auc: float, bins: list) -> dict:
+        roc = {"summary": {"fpr": fpr, "tpr": tpr, "auc": auc}}
+        calibration = {"expected_calibration_error": sum(c * abs(a - p) for p, a, c in bins) / sum(c for *_, c in bins),
+                       "bins": [{"confidence": p, "accuracy": a, "count": c} for p, a, c in bins]}  # fmt: skip
+        return {"name": name, "test": {"accuracy": accuracy, "curves": {"positive_class": "yes", "roc": roc},
+                                       "calibration": calibration}}  # fmt: skip
+
+    results = {"primary_metric": "accuracy", "models": [
+        # a: better at a strict threshold (FPR 0.1), b: better overall; a says 0.95 and is right 0.70 of the time.
+        scored("a", 0.80, [0, 0.1, 1], [0, 0.6, 1], 0.75, [(0.9, 0.6, 50), (1.0, 0.8, 50)]),
+        scored("b", 0.85, [0, 0.1, 0.3, 1], [0, 0.3, 0.9, 1], 0.80, [(0.7, 0.68, 50), (0.9, 0.91, 50)]),
+    ]}  # fmt: skip
+    assert insights.calibration(results) == (
+        "**b** is the best calibrated (expected calibration error 0.015, 2 equal-mass bins); a is the least (0.250), "
+        "overconfident: its mean confidence is 0.950 for an accuracy of 0.700."
+    )
+    crossing = insights.curve_crossing(results)
+    assert crossing.startswith("The ROC curves of b (AUC 0.800) and a (AUC 0.750) cross: a has the higher")
+    assert "false-positive rates between 0.01 and 0.21" in crossing  # a: 6x up to 0.1; b: 3x, then 3x to 0.3
+    results["models"][0]["test"]["curves"]["roc"]["summary"]["tpr"] = [0, 0.2, 1]  # now b is above everywhere
+    assert "lies on or above a's at every false-positive rate" in insights.curve_crossing(results)
+    description = {"class_balance": {"test": {"yes": {"share": 0.25}, "no": {"share": 0.75}}},
+                   "statistics": {"test": {"words": {"median": 20}}}}  # fmt: skip
+    results["models"][0]["top_losses"] = [
+        {"true": "yes", "confidence": 0.9, "words": 50, "top_words": ["free", "win"]},
+        {"true": "yes", "confidence": 0.8, "words": 70, "top_words": ["free", "now"]},
+        {"true": "no", "confidence": 0.7, "words": 40, "top_words": ["win"]},
+    ]
+    (line,) = insights.mistakes(results, description)
+    assert line == (
+        "a's 3 most confident mistakes (mean confidence 0.80 in the wrong class): 2 are truly **yes** (25% of the "
+        "test split); their median length is 50 words against 20 in the test split; the words that most often drove "
+        "them: 'free', 'win'."
+    )
+
+
 def test_pretraining_tie_is_called_a_tie(clear_win):
     results = json.loads((clear_win / "results.json").read_text())
     for m in results["models"]:
@@ -318,6 +355,30 @@ def pdf_pages(path: Path, layout: bool = False) -> list[str]:
     return subprocess.run(command, capture_output=True, text=True, check=True).stdout.split("\f")[:-1]
 
 
+def add_curves_and_mistakes(models: list[dict]) -> None:
+    """What runs record since the explanations: test curves, calibration and top losses, from probabilities
+    drawn for 60 test examples (the better the model, the more its probability mass sits on the true class)."""
+    import numpy as np
+
+    from training.core.metrics import calibration, curves
+
+    rng = np.random.default_rng(0)
+    y_true = np.repeat(np.arange(3), 20)
+    for m in models:
+        logits = rng.normal(size=(60, 3)) + 4 * m["test"]["accuracy"] * np.eye(3)[y_true]
+        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        m["test"]["curves"] = curves(y_true, probs, LABELS)
+        m["test"]["calibration"] = calibration(y_true, probs)
+        m["test"]["expected_calibration_error"] = m["test"]["calibration"]["expected_calibration_error"]
+        m["test"]["average_precision"] = m["test"]["curves"]["pr"]["summary"]["average_precision"]
+        m["top_losses"] = [
+            {"index": i, "input": f"a {LABELS[(i + 1) % 3]}-like photo of a {LABELS[i % 3]} number {i}",
+             "true": LABELS[i % 3], "predicted": LABELS[(i + 1) % 3], "confidence": 0.9 - 0.05 * i,
+             "loss": 3.0 - 0.1 * i, "words": 9, "top_words": ["like", "photo", LABELS[(i + 1) % 3]]}
+            for i in range(4)
+        ]  # fmt: skip
+
+
 def lineup_run(path: Path) -> Path:
     """A run as `make text` writes one: four models, their learning curves, how it was made."""
     specs = [
@@ -336,7 +397,11 @@ def lineup_run(path: Path) -> Path:
             for e in range(1, 7)
         ]  # fmt: skip
         models.append(m)
+    from training.core.analysis import plot_run_curves
+
+    add_curves_and_mistakes(models)
     run = write_run(path, models, n_test=60)
+    plot_run_curves(models, run)  # roc_curves.png, pr_curves.png, calibration.png
     results = json.loads((run / "results.json").read_text())
     results["provenance"] = {
         "command": "python training/train_text.py --output_dir outputs/text --seed 7",
@@ -357,7 +422,8 @@ def test_paper_two_pages_of_main_text_every_reference_and_the_json_numbers(lineu
     (pdf,) = write_report([lineup], tmp_path / "report", formats=("pdf",))
     pages = pdf_pages(pdf)
     appendix = next(i for i, page in enumerate(pages) if page.lstrip().startswith("Appendix"))
-    assert appendix == 2 and len(pages) > appendix  # two A4 pages of main text, then the appendix
+    # Three A4 pages of main text (two before the curves and the top losses joined the results), then the appendix.
+    assert appendix == 3 and len(pages) > appendix
     text = " ".join(" ".join(pages).split())
     main = " ".join(" ".join(pages[:appendix]).split())
     # Every figure and table has a caption and is referred to from the text (its number more than once).
@@ -378,6 +444,10 @@ def test_paper_two_pages_of_main_text_every_reference_and_the_json_numbers(lineu
         assert f"{m['test']['f1_macro']:.4f}" in row and f"{m['train_runtime_s']:.1f}" in row, row
     assert "transformer wins on test accuracy with 0.930, 0.070 ahead of glove-lstm (0.860)" in main
     assert "Abstract." in main and "1 Task" in main and "Insights and conclusion" in main
+    assert "ROC (left) and precision-recall (middle) curves macro-averaged" in main  # the curves figure
+    assert "is the best calibrated (expected calibration error" in main
+    assert "Most confident test mistakes (top two) of the best and the worst model" in main
+    assert "ROC and precision-recall curves per class" in text  # the appendix's small multiples
     assert "python training/train_text.py --output_dir outputs/text --seed 7" in text  # appendix: how it was made
 
 
@@ -412,10 +482,11 @@ def test_slides_read_back(lineup, tmp_path):
     deck = Presentation(str(path))
     slides = list(deck.slides)
     titles = [s.shapes.title.text for s in slides]
-    assert 8 <= len(slides) <= 12, titles
+    assert 8 <= len(slides) <= 14, titles
     assert titles[1:] == [
         "The data: pets", "Ranked by accuracy", "The models", "Results on the test split", "Where the models err",
-        "Learning curves and overfitting", "Insights", "Try the models",
+        "Learning curves and overfitting", "Ranking and calibration", "The most confident mistakes", "Insights",
+        "Try the models",
     ]  # fmt: skip
     width, height = Emu(deck.slide_width), Emu(deck.slide_height)
     for slide, title in zip(slides, titles, strict=True):
@@ -430,8 +501,11 @@ def test_slides_read_back(lineup, tmp_path):
         pictures["The data: pets"]
         == pictures["Where the models err"]
         == pictures["Learning curves and overfitting"]
+        == pictures["Ranking and calibration"]
         == 1
     )
+    mistakes = next(s for s, t in zip(slides, titles, strict=True) if t == "The most confident mistakes")
+    assert any(sh.has_table for sh in mistakes.shapes)  # text runs: the table of texts and the words behind them
     # The results table holds the JSON's numbers.
     results = json.loads((lineup / "results.json").read_text())
     table = next(sh.table for sh in slides[4].shapes if sh.has_table)

@@ -16,7 +16,7 @@ from training.core.plots import PRINT_WIDTH, plot_calibration, plot_curves, plot
 logger = logging.getLogger(__name__)
 
 TOP_LOSSES_IMAGE = "top_losses.png"
-TOP_LOSSES_STRIP = "top_losses_strip.png"  # the first six in one row, at a page's width: the report's figure
+TOP_LOSSES_STRIP = "top_losses_strip.png"  # the first three at half a page's width: the report's figure
 TOP_LOSSES_TEXT = "top_losses.md"
 MODEL_CURVES = "curves.png"
 RUN_FIGURES = {"roc": "roc_curves.png", "pr": "pr_curves.png", "calibration": "calibration.png"}
@@ -81,8 +81,8 @@ def analyse_errors(
             f"{model_dir.name}: the {len(items)} most confident mistakes on the test split ({explained[0][1].method})"
         )
         plot_top_losses(items, title, model_dir / TOP_LOSSES_IMAGE)
-        strip = f"{model_dir.name}: its {min(len(items), 6)} most confident test mistakes"
-        plot_top_losses(items[:6], strip, model_dir / TOP_LOSSES_STRIP, width=PRINT_WIDTH)
+        strip = f"{model_dir.name}: its {min(len(items), 3)} most confident mistakes"
+        plot_top_losses(items[:3], strip, model_dir / TOP_LOSSES_STRIP, width=PRINT_WIDTH / 2)
     return entries
 
 

@@ -387,16 +387,23 @@ def plot_curves_and_calibration(models: dict[str, dict[str, Any]], path: Path) -
     plt.close(fig)
 
 
-def stack_pictures(paths: list[Path], path: Path) -> None:
-    """PNG files one above the other, on white, as one picture (the report's top-losses figure)."""
+def stack_pictures(paths: list[Path], path: Path, side_by_side: bool = False) -> None:
+    """PNG files one above the other (or side by side), on white, as one picture (the report's top losses)."""
     from PIL import Image
 
     pictures = [Image.open(p).convert("RGB") for p in paths]
-    width = max(p.width for p in pictures)
-    canvas = Image.new("RGB", (width, sum(p.height for p in pictures)), "white")
-    top = 0
-    for picture in pictures:
-        canvas.paste(picture, ((width - picture.width) // 2, top))
-        top += picture.height
+    if side_by_side:
+        canvas = Image.new("RGB", (sum(p.width for p in pictures), max(p.height for p in pictures)), "white")
+        left = 0
+        for picture in pictures:
+            canvas.paste(picture, (left, 0))
+            left += picture.width
+    else:
+        width = max(p.width for p in pictures)
+        canvas = Image.new("RGB", (width, sum(p.height for p in pictures)), "white")
+        top = 0
+        for picture in pictures:
+            canvas.paste(picture, ((width - picture.width) // 2, top))
+            top += picture.height
     dpi = pictures[0].info.get("dpi", (120, 120))
     canvas.save(path, dpi=tuple(round(float(d)) for d in dpi))

@@ -129,9 +129,7 @@ def cross_validation_rows(models: list[dict[str, Any]], primary_metric: str) -> 
     """Header and rows of the cross-validation table (mean ± std over the held-out folds) of the models
     trained with ``--cv_folds``; no rows when none was."""
     measured = [m for m in models if m.get("cross_validation")]
-    columns = sorted(
-        (c for c in COMPARISON_COLUMNS if c[0] in TEST_METRICS), key=lambda c: c[0] != primary_metric
-    )
+    columns = sorted((c for c in COMPARISON_COLUMNS if c[0] in TEST_METRICS), key=lambda c: c[0] != primary_metric)
     columns = [c for c in columns if measured and all(c[0] in m["cross_validation"]["metrics"] for m in measured)]
     header = ["model", "folds", *(f"{h} *" if k == primary_metric else h for k, h, _, _ in columns)]
     rows = []

@@ -332,11 +332,11 @@ def top_loss_blocks(run: Run, figures: Path) -> list[Any]:
     pictures = [run.path / m["name"] / "top_losses_strip.png" for m in chosen]
     if all(p.is_file() for p in pictures):
         path = figures / f"toplosses-{number}.png"
-        plots.stack_pictures(pictures, path)
+        plots.stack_pictures(pictures, path, side_by_side=True)
         text = f"{{fig:toplosses-{number}}} shows the most confident test mistakes of {names}. {found}"
         caption = (
-            f"The six most confident test mistakes of {', then '.join(m['name'] for m in chosen)} (the full list in "
-            "each model's top_losses.png): each image as the model "
+            f"The three most confident test mistakes of {' (left) and '.join(m['name'] for m in chosen)}"
+            f"{' (right)' if len(chosen) > 1 else ''}, more in each model's top_losses.png: each image as the model "
             "saw it (true class, predicted class and its probability) and below it the explanation of the "
             "wrong prediction (red: the regions that drove it)."
         )
@@ -344,18 +344,18 @@ def top_loss_blocks(run: Run, figures: Path) -> list[Any]:
                                         code=f"Image(FIGURES / '{path.name}', width=700)")]  # fmt: skip
     rows = [
         [m["name"], x["true"], x["predicted"], f"{x['confidence']:.2f}", ", ".join(x.get("top_words", [])[:3]),
-         x["input"] if len(x["input"]) <= 70 else x["input"][:67] + "..."]
-        for m in chosen for x in m["top_losses"][:3]
+         x["input"] if len(x["input"]) <= 60 else x["input"][:57] + "..."]
+        for m in chosen for x in m["top_losses"][:2]
     ]  # fmt: skip
     table = Table(
         f"toplosses-{number}",
-        "Most confident test mistakes (top three) of the best and the worst model that err, with the words that pushed "
+        "Most confident test mistakes (top two) of the best and the worst model that err, with the words that pushed "
         "hardest towards the wrong class (integrated gradients); every model's twelve are in its top_losses.md.",
         ["model", "true", "predicted", "p", "words that drove it", "text"],
         rows,
         wide=True,
         code=f"pd.DataFrame([{{'model': m['name'], **x}} for m in results[{number}]['models'] "
-        f"if m['name'] in {[m['name'] for m in chosen]!r} for x in m.get('top_losses', [])[:3]])",
+        f"if m['name'] in {[m['name'] for m in chosen]!r} for x in m.get('top_losses', [])[:2]])",
     )
     return [Paragraph(f"{{tab:toplosses-{number}}} lists the most confident test mistakes of {names}. {found}"), table]
 
