@@ -238,9 +238,7 @@ def _curve_panel(ax: plt.Axes, kind: str, curves: dict[str, dict[str, Any]], tit
         style = "steps-pre" if kind == "pr" else "default"
         ax.plot(curve[x], curve[y], color=f"C{index % 10}", linewidth=1.3, label=label, drawstyle=style)
         if not names and value is not None:
-            ax.text(0.97, 0.04 + 0.09 * (len(curves) - 1 - index), f"{short} {value:.3f}", color=f"C{index % 10}",
-                    ha="right", va="bottom", fontsize=SMALL - 2, transform=ax.transAxes,
-                    bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 0.4})  # fmt: skip
+            _corner_score(ax, index, len(curves), f"{short} {value:.3f}")
     if kind == "roc":
         ax.plot([0, 1], [0, 1], ":", color="grey", linewidth=0.8)
     ax.set_xlim(0, 1)
@@ -294,21 +292,32 @@ def plot_curves(kind: str, models: dict[str, dict[str, Any]], path: Path) -> Non
     plt.close(fig)
 
 
-def _reliability_panel(ax: plt.Axes, models: dict[str, dict[str, Any]]) -> None:
-    ax.plot([0, 1], [0, 1], ":", color="grey", linewidth=0.8, label="perfect calibration")
+def _corner_score(ax: plt.Axes, index: int, count: int, text: str) -> None:
+    """Model ``index``'s score in its colour, stacked in the panel's lower right corner (small multiples)."""
+    ax.text(0.97, 0.04 + 0.09 * (count - 1 - index), text, color=f"C{index % 10}", ha="right", va="bottom",
+            fontsize=SMALL - 2, transform=ax.transAxes,
+            bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 0.4})  # fmt: skip
+
+
+def _reliability_panel(ax: plt.Axes, models: dict[str, dict[str, Any]], names: bool = True) -> None:
+    """The reliability diagram of ``models`` (name -> calibration); ``names`` as for ``_curve_panel``."""
+    ax.plot([0, 1], [0, 1], ":", color="grey", linewidth=0.8, label="perfect calibration" if names else None)
     for index, (name, calibration) in enumerate(models.items()):
-        bins = calibration["bins"]
-        label = f"{name} (ECE {calibration['expected_calibration_error']:.3f})"
+        bins, ece = calibration["bins"], calibration["expected_calibration_error"]
         ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-", color=f"C{index % 10}",
-                markersize=3, linewidth=1.2, label=label)  # fmt: skip
+                markersize=3, linewidth=1.2, label=f"{name} (ECE {ece:.3f})" if names else name)  # fmt: skip
+        if not names:
+            _corner_score(ax, index, len(models), f"ECE {ece:.3f}")
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("confidence of the predicted class (bin mean)", fontsize=SMALL)
-    ax.set_ylabel("accuracy in the bin", fontsize=SMALL)
-    ax.set_title("Reliability (equal-mass bins, test)", fontsize=SMALL + 1)
+    ax.set_xlabel("confidence of the predicted class (bin mean)" if names else "confidence (bin mean)",
+                  fontsize=SMALL)  # fmt: skip
+    ax.set_ylabel("accuracy in the bin" if names else "accuracy", fontsize=SMALL)
+    ax.set_title("Reliability (equal-mass bins, test)" if names else "Reliability diagram", fontsize=SMALL + 1)
     ax.tick_params(labelsize=SMALL - 1)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=SMALL - 2, frameon=False, loc="upper left")
+    if names:
+        ax.legend(fontsize=SMALL - 2, frameon=False, loc="upper left")
 
 
 def plot_calibration(models: dict[str, dict[str, Any]], path: Path) -> None:
@@ -362,22 +371,7 @@ def plot_curves_and_calibration(models: dict[str, dict[str, Any]], path: Path) -
         curves = {n: t["curves"][kind]["summary"] for n, t in models.items()}
         _curve_panel(ax, kind, curves, f"{what} ({scope})", names=False)
     reliability = axes[2]
-    reliability.plot([0, 1], [0, 1], ":", color="grey", linewidth=0.8)
-    for index, (name, test) in enumerate(models.items()):
-        bins, color = test["calibration"]["bins"], f"C{index % 10}"
-        reliability.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-", color=color,
-                         markersize=2.5, linewidth=1.1, label=name)  # fmt: skip
-        reliability.text(0.97, 0.04 + 0.09 * (len(models) - 1 - index),
-                         f"ECE {test['calibration']['expected_calibration_error']:.3f}", color=color, ha="right",
-                         va="bottom", fontsize=SMALL - 2, transform=reliability.transAxes,
-                         bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 0.4})  # fmt: skip
-    reliability.set_xlim(0, 1.02)
-    reliability.set_ylim(0, 1.02)
-    reliability.set_xlabel("confidence (bin mean)", fontsize=SMALL)
-    reliability.set_ylabel("accuracy", fontsize=SMALL)
-    reliability.set_title("Reliability diagram", fontsize=SMALL + 1)
-    reliability.tick_params(labelsize=SMALL - 1)
-    reliability.grid(alpha=0.3)
+    _reliability_panel(reliability, {n: t["calibration"] for n, t in models.items()}, names=False)
     for ax in axes:
         ax.title.set_fontsize(SMALL)
     handles, labels = reliability.get_legend_handles_labels()
