@@ -158,6 +158,8 @@ def test_a_network_with_only_a_patch_embedding_gets_integrated_gradients_on_pixe
     assert explanation.method.startswith("integrated gradients on the pixels")
     assert explanation.scores.shape == (32, 32)
     assert heatmap_overlay(explanation, size=100).size == (100, 100)
+    drops = deletion_test(model, explanation)  # 2 x 2 px patches of the 32 px input, 10% of them masked
+    assert drops["probability"] == explanation.probability and drops["drop_top"] != drops["drop_random"]
 
 
 def test_grad_cam_reads_a_hub_resnet_on_its_last_stage():

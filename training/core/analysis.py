@@ -78,7 +78,7 @@ def analyse_errors(
             for x, (_, e) in zip(entries, explained, strict=True)
         ]
         title = (
-            f"{model_dir.name}: the {len(items)} most confident mistakes on the test split ({explained[0][1].method})"
+            f"{model_dir.name}: the {len(items)} most confident mistakes on the test split; {explained[0][1].method}"
         )
         plot_top_losses(items, title, model_dir / TOP_LOSSES_IMAGE)
         strip = f"{model_dir.name}: its {min(len(items), 3)} most confident mistakes"

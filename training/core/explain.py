@@ -282,38 +282,51 @@ def heatmap_overlay(explanation: Explanation, size: int = 224, alpha: float = 0.
     return Image.blend(base.resize(shape, resample), colours.resize(shape, resample), alpha)
 
 
+# The deletion test masks images in square patches of this share of the side (14 px at 224): scattered single
+# pixels set to the mean colour are a noise no training image had, and a pretrained network's prediction
+# collapses under it wherever it falls (measured: EfficientNet-Lite0 on the digits lost 0.86 of its probability
+# to 10% random pixels, 0.17 to the top 10%). Patches make the top and the random masks the same kind of change.
+DELETION_PATCH = 1 / 16
+
+
 def deletion_test(
     model: nn.Module, explanation: Explanation, fraction: float = DELETION_FRACTION, seed: int = 0
 ) -> dict[str, float]:
     """How much the explained class's probability drops when the ``fraction`` most-attributed tokens are removed
-    (text: deleted from the sequence; special tokens stay) or pixels masked (set to 0, the mean colour after
-    normalisation), against removing as many chosen at random. A faithful explanation drops it clearly more."""
+    (text: deleted from the sequence; special tokens stay) or pixels masked (images: the most attributed square
+    patches of ``DELETION_PATCH`` of the side, by mean score, set to 0, the mean colour after normalisation),
+    against removing as many chosen at random. A faithful explanation drops it clearly more."""
     rng = np.random.default_rng(seed)
     inputs = explanation.model_inputs
+    probability = {}
     with torch.no_grad():
         if "input_ids" in inputs:
             candidates = np.flatnonzero(~explanation.special)
             count = max(1, math.ceil(fraction * len(candidates)))
             ranked = candidates[np.argsort(-explanation.scores[candidates], kind="stable")]
             chosen = {"top": ranked[:count], "random": rng.choice(candidates, count, replace=False)}
-            probability = {}
             for name, removed in chosen.items():
                 keep = torch.from_numpy(np.setdiff1d(np.arange(len(explanation.scores)), removed))
                 kept = {k: v[:, keep.to(v.device)] for k, v in inputs.items()}
                 probability[name] = float(_probabilities(model, **kept)[0, explanation.target])
         else:
             pixels = inputs["pixel_values"]
-            scores = explanation.scores.reshape(-1)
-            count = max(1, math.ceil(fraction * scores.size))
+            height, width = pixels.shape[-2:]
+            side = max(1, round(min(height, width) * DELETION_PATCH))
+            rows, columns = math.ceil(height / side), math.ceil(width / side)
+            scores = np.zeros((rows * side, columns * side))
+            scores[:height, :width] = explanation.scores
+            patches = scores.reshape(rows, side, columns, side).mean(axis=(1, 3)).ravel()
+            count = max(1, math.ceil(fraction * patches.size))
             chosen = {
-                "top": np.argsort(-scores, kind="stable")[:count],
-                "random": rng.choice(scores.size, count, replace=False),
+                "top": np.argsort(-patches, kind="stable")[:count],
+                "random": rng.choice(patches.size, count, replace=False),
             }
-            probability = {}
             for name, removed in chosen.items():
-                mask = torch.ones(scores.size, device=pixels.device)
-                mask[torch.from_numpy(removed).to(pixels.device)] = 0
-                masked = pixels * mask.view(1, 1, *pixels.shape[-2:])
+                grid = torch.ones(rows * columns, device=pixels.device)
+                grid[torch.from_numpy(removed).to(pixels.device)] = 0
+                mask = grid.view(rows, columns).repeat_interleave(side, 0).repeat_interleave(side, 1)
+                masked = pixels * mask[:height, :width]
                 probability[name] = float(_probabilities(model, pixel_values=masked)[0, explanation.target])
     return {
         "probability": explanation.probability,
