@@ -326,7 +326,11 @@ def deletion_test(
                 grid = torch.ones(rows * columns, device=pixels.device)
                 grid[torch.from_numpy(removed).to(pixels.device)] = 0
                 mask = grid.view(rows, columns).repeat_interleave(side, 0).repeat_interleave(side, 1)
-                masked = pixels * mask[:height, :width]
+                # Masked to the image's own mean colour (per channel): as close to "nothing there" as one
+                # colour gets for that image (black for a digit, its average for a photo).
+                fill = pixels.mean(dim=(-2, -1), keepdim=True)
+                keep = mask[:height, :width]
+                masked = pixels * keep + fill * (1 - keep)
                 probability[name] = float(_probabilities(model, pixel_values=masked)[0, explanation.target])
     return {
         "probability": explanation.probability,
