@@ -6,7 +6,8 @@
 
 Deployed as a Hugging Face Space (``python -m training.deploy_space``) it runs unchanged: Spaces
 start ``python app.py`` and this file finds ``models.yaml`` and the bundled ``training`` package
-beside it. Each task gets four tabs: Try it, Compare, Dataset, Models.
+beside it. Each task gets four tabs: Try it (with each model's explanation on demand: Why?), Compare,
+Dataset, Models.
 """
 
 import argparse
@@ -27,13 +28,22 @@ import catalog  # noqa: E402
 import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
-from catalog import ModelEntry, Prediction, Section  # noqa: E402
+from catalog import Explanations, ModelEntry, Prediction, Section  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
 # Two cores serve everyone: a few predictions at a time, the rest wait in the queue (not refused).
 CONCURRENCY_LIMIT = 2
 QUEUE_SIZE = 64
+# Explanations (the Why? button and the explain_* endpoints) wait in the queue for one shared limit: each costs
+# the CPU time of 3 to 30 predictions, and unbounded (queue=False) 20 clients explaining at once starved the
+# predictions (a one-model prediction took over a second instead of 0.1 s, Classify 23 s instead of 1.5 s).
+EXPLAIN_CONCURRENCY = {"concurrency_id": "explain", "concurrency_limit": CONCURRENCY_LIMIT}
+RUN_FIGURE_TITLES = {
+    "roc_curves.png": "ROC curves (test)",
+    "pr_curves.png": "Precision-recall curves (test)",
+    "calibration.png": "Calibration: reliability diagram (test)",
+}
 
 
 def image_input(**kwargs: Any) -> gr.Image:
@@ -65,6 +75,57 @@ def _outputs(prediction: Prediction, models: list[ModelEntry]) -> list[Any]:
     return [*values, prediction.agreement]
 
 
+def _legend(kind: str, explanations: Explanations) -> str:
+    """What the colours mean, and each model's method (named once where several share it)."""
+    if not explanations.explained:
+        return ""
+    methods: dict[str, list[str]] = {}
+    for name, explanation in explanations.explained.items():
+        methods.setdefault(explanation.method, []).append(name)
+    if len(methods) == 1:
+        how = f"Method: {next(iter(methods))}."
+    else:
+        how = "Methods: " + "; ".join(f"{method} ({', '.join(names)})" for method, names in methods.items()) + "."
+    if kind == "text":
+        what = (
+            "**Why?** Each word coloured by how much it pushed the model towards the class it predicted: "
+            "red towards it, purple away from it (scale -1 to +1 per model: its strongest word is 1)."
+        )
+    else:
+        what = (
+            "**Why?** Each model's evidence for the class it predicted, over the image as it saw it (resized "
+            "and cropped): red where the evidence is strongest, blue where there is none."
+        )
+    return f"{what} {how}"
+
+
+def _why_outputs(explanations: Explanations, models: list[ModelEntry], kind: str) -> list[Any]:
+    """Status, legend, then each model's explanation (shown with its class and probability), hidden where none."""
+    problems = [f"**{name}** could not explain: {error}" for name, error in explanations.errors.items()]
+    values: list[Any] = [" ".join([explanations.message, *problems]).strip(), _legend(kind, explanations)]
+    for entry in models:
+        if entry.name in explanations.shown:
+            values.append(
+                gr.update(value=explanations.shown[entry.name], label=explanations.caption(entry.name), visible=True)
+            )
+        else:
+            values.append(gr.update(value=None, visible=False))
+    return values
+
+
+def _why_component(kind: str, name: str) -> gr.HighlightedText | gr.Image:
+    """Where a model's explanation goes, hidden until Why? is clicked: its words highlighted (text) or a heatmap."""
+    elem_id = f"{kind}-why-{catalog.slug(name)}"
+    if kind == "text":
+        return gr.HighlightedText(
+            label=name, show_legend=True, show_inline_category=False, visible=False, elem_id=elem_id
+        )
+    # One corner button only: in a column as narrow as the answer's, more would cover the label.
+    return gr.Image(
+        label=name, type="pil", format="png", interactive=False, visible=False, elem_id=elem_id, buttons=["fullscreen"]
+    )
+
+
 def _try_it(section: Section) -> None:
     models = section.available
     with gr.Row():
@@ -85,11 +146,14 @@ def _try_it(section: Section) -> None:
                     sources=["upload", "webcam", "clipboard"],
                     elem_id=f"{section.kind}-input",
                 )
-            run = gr.Button("Classify", variant="primary", elem_id=f"{section.kind}-classify")
+            with gr.Row():
+                run = gr.Button("Classify", variant="primary", elem_id=f"{section.kind}-classify")
+                why = gr.Button("Why?", elem_id=f"{section.kind}-why")
             status = gr.Markdown(elem_id=f"{section.kind}-status")
             agreement = gr.Markdown(elem_id=f"{section.kind}-agreement")
         with gr.Column(scale=3):
             outputs: list[Any] = [status]
+            explained: list[Any] = []  # each model's explanation, shown under its answer once Why? is clicked
             with gr.Row():
                 for entry in models:
                     with gr.Column(min_width=220):
@@ -100,17 +164,25 @@ def _try_it(section: Section) -> None:
                         )
                         latency = gr.Markdown(elem_id=f"{section.kind}-latency-{catalog.slug(entry.name)}")
                         outputs += [label, latency]
+                        explained.append(_why_component(section.kind, entry.name))
+            legend = gr.Markdown(elem_id=f"{section.kind}-why-legend")
             outputs.append(agreement)
             for entry in section.models:
                 if entry.classifier is None:
                     gr.Markdown(f"**{entry.name}** is unavailable: {entry.error}")
 
     predict = catalog.predict_text if section.kind == "text" else catalog.predict_image
+    explain = catalog.explain_text if section.kind == "text" else catalog.explain_image
 
     def classify(value: Any) -> list[Any]:
         return _outputs(predict(section, value), models)
 
+    def explain_all(value: Any) -> list[Any]:
+        return _why_outputs(explain(section, value, models), models, section.kind)
+
     run.click(classify, inputs=source, outputs=outputs, api_name=f"predict_{section.kind}")
+    # Explanations only on demand: one costs as much as tens of predictions. Programs use explain_<kind>_<model>.
+    why.click(explain_all, inputs=source, outputs=[status, legend, *explained], api_name=False, **EXPLAIN_CONCURRENCY)
     if section.kind == "text":
         source.submit(classify, inputs=source, outputs=outputs, api_name=False)
     examples = catalog.text_examples(section) if section.kind == "text" else catalog.image_examples(section)
@@ -124,15 +196,23 @@ def _try_it(section: Section) -> None:
             cache_mode="lazy",
             label="Examples from the dataset",
         )
-    # One API endpoint per model (hidden buttons) for programs and for measuring each model alone.
-    # They skip the queue (POST /gradio_api/run/<name>, one round trip): a prediction takes a few
+    # Two API endpoints per model (on a hidden button) for programs and for measuring each model alone.
+    # Predictions skip the queue (POST /gradio_api/run/<name>, one round trip): a prediction takes a few
     # milliseconds, and the queue's own bookkeeping costs about 20 ms a request on two cores. The
-    # Classify button's endpoint (all models at once, what the page uses) stays queued.
+    # Classify button's endpoint (all models at once, what the page uses) stays queued, and so do the
+    # explanations (EXPLAIN_CONCURRENCY).
     for i, entry in enumerate(models):
         single = gr.Button(visible=False)
 
         def one_model(value: Any, entry: ModelEntry = entry) -> dict[str, float] | None:
             return predict(section, value, [entry]).labels.get(entry.name)
+
+        def one_explanation(value: Any, entry: ModelEntry = entry) -> Any:
+            """The model's HighlightedText value (text) or heatmap (image); a bad input is an error with the reason."""
+            explanations = explain(section, value, [entry])
+            if entry.name not in explanations.shown:
+                raise gr.Error(explanations.message or explanations.errors[entry.name], print_exception=False)
+            return explanations.shown[entry.name]
 
         single.click(
             one_model,
@@ -140,6 +220,13 @@ def _try_it(section: Section) -> None:
             outputs=outputs[1 + 2 * i],
             api_name=catalog.api_name(section.kind, entry.name),
             queue=False,
+        )
+        single.click(
+            one_explanation,
+            inputs=source,
+            outputs=explained[i],
+            api_name=catalog.api_name(section.kind, entry.name, prefix="explain"),
+            **EXPLAIN_CONCURRENCY,
         )
 
 
@@ -171,13 +258,37 @@ def _compare(section: Section) -> None:
             "### Overfitting (train vs validation gap of the primary metric)\n\n"
             + "\n".join(f"- {line}" for line in lines)
         )
-    for figure, title in (
-        ("confusion_matrix.png", "Confusion matrices (test)"),
-        ("learning_curves.png", "Learning curves"),
-    ):
-        images = [(m.files[figure], m.name) for m in section.models if figure in m.files]
-        if images:
-            gr.Gallery(images, label=title, columns=min(len(images), 4), height="auto", object_fit="contain")
+    _gallery(section, "confusion_matrix.png", "Confusion matrices (test)")
+    _gallery(section, "learning_curves.png", "Learning curves")
+    # Runs trained before the curves and the error analysis existed have none of what follows.
+    for name, path in section.figures.items():
+        gr.Image(path, label=RUN_FIGURE_TITLES[name], interactive=False, elem_id=f"{section.kind}-{Path(name).stem}")
+    _one_per_model(section, "curves.png", "Each model alone: ROC, precision-recall and reliability (test)")
+    mistakes = "top_losses.md" if section.kind == "text" else "top_losses.png"
+    _one_per_model(section, mistakes, "Most confident mistakes (test): what made each model wrong")
+
+
+def _gallery(section: Section, figure: str, title: str) -> None:
+    """One figure of every model that has it, side by side, each named."""
+    images = [(m.files[figure], m.name) for m in section.models if figure in m.files]
+    if images:
+        gr.Gallery(images, label=title, columns=min(len(images), 4), height="auto", object_fit="contain")
+
+
+def _one_per_model(section: Section, name: str, title: str) -> None:
+    """A heading, then one closed accordion per model that has the file ``name``: a wide figure or a long text
+    each, read one model at a time (a gallery would shrink them to thumbnails)."""
+    entries = [m for m in section.models if name in m.files]
+    if entries:
+        gr.Markdown(f"### {title}")
+    for entry in entries:
+        elem_id = f"{section.kind}-{catalog.slug(Path(name).stem)}-{catalog.slug(entry.name)}"
+        with gr.Accordion(entry.name, open=False, elem_id=elem_id):
+            if name.endswith(".md"):
+                # Its headings below this section's (### and the accordion's title).
+                gr.Markdown(re.sub(r"^(#{1,3}) ", r"###\1 ", entry.top_losses, flags=re.MULTILINE))
+            else:
+                gr.Image(entry.files[name], show_label=False, interactive=False)
 
 
 def _dataset(section: Section) -> None:
@@ -228,6 +339,7 @@ def served_files(sections: list[Section]) -> list[str]:
     also holds its weights, its metrics and ``predictions.csv`` (the test set, which publishing keeps local on
     purpose). Each file's Hub-cache target is listed too (the cache links to its blobs)."""
     files = [Path(p) for s in sections for m in s.models for name, p in m.files.items() if name.endswith(".png")]
+    files += [Path(p) for s in sections for p in s.figures.values()]
     return sorted({str(f) for f in files} | {str(f.resolve()) for f in files})
 
 

@@ -1,6 +1,7 @@
 """What the Space shows, without the UI: which models (from ``models.yaml`` or run directories), each
-loaded once through ``pipeline``, their metrics and cards, and the inference functions with the
-input checks. ``app.py`` lays it out with ``gr.Blocks``; tests call these functions directly.
+loaded once through ``pipeline``, their metrics, cards and figures, and the inference and explanation
+functions with the input checks. ``app.py`` lays it out with ``gr.Blocks``; tests call these functions
+directly.
 
 A source is a run directory (its ``results.json`` lists the models; ``dataset.json`` describes the
 data), a model directory, or a Hub repo id. Paths are relative to the config file.
@@ -9,6 +10,7 @@ data), a model directory, or a Hub repo id. Paths are relative to the config fil
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from typing import Any
 import PIL.Image
 import yaml
 
+from training.core import explain
 from training.core.results import choose_primary_metric, comparison_rows, cross_validation_rows, overfitting_note
 from training.reporting import insights
 
@@ -32,7 +35,15 @@ MAX_TEXT_CHARS = 5_000
 # Longest image side fed to the pipelines: every model resizes to at most a few hundred pixels, so a
 # 40-megapixel photo is downscaled first (resizing it in the image processor is slow).
 MAX_IMAGE_SIDE = 1024
-MODEL_FILES = ("metrics.json", "README.md", "confusion_matrix.png", "learning_curves.png", "example.png")
+# What a model folder may hold for the app: the card, metrics and figures (the training scripts write them; a
+# model finished by an older version, or pushed by another tool, lacks some). The error analysis' names are
+# training/core/analysis.py's, written here rather than imported: that module draws with matplotlib.
+MODEL_FILES = (
+    "metrics.json", "README.md", "confusion_matrix.png", "learning_curves.png", "example.png", "curves.png",
+    "top_losses.png", "top_losses.md",
+)  # fmt: skip
+# The run's own figures of every model at once (training/core/analysis.py's RUN_FIGURES), where written.
+RUN_FIGURES = ("roc_curves.png", "pr_curves.png", "calibration.png")
 
 
 @dataclass
@@ -44,6 +55,9 @@ class ModelEntry:
     classifier: Any = None
     error: str | None = None
     files: dict[str, str] = field(default_factory=dict)  # MODEL_FILES name -> local path, where found
+    # Held around every pipeline and explain call: Captum hooks the model while it explains, so a prediction
+    # of the same model must not run meanwhile (the app serves several requests at once).
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @cached_property  # read once, after loading has found the files
     def metrics(self) -> dict[str, Any] | None:
@@ -54,6 +68,12 @@ class ModelEntry:
     def card(self) -> str | None:
         path = self.files.get("README.md")
         return _strip_front_matter(Path(path).read_text(encoding="utf-8")) if path else None
+
+    @cached_property
+    def top_losses(self) -> str | None:
+        """A text model's most confident test mistakes, explained (``top_losses.md``), where written."""
+        path = self.files.get("top_losses.md")
+        return Path(path).read_text(encoding="utf-8") if path else None
 
 
 @dataclass
@@ -80,6 +100,13 @@ class Section:
     @property
     def available(self) -> list[ModelEntry]:
         return [m for m in self.models if m.classifier is not None]
+
+    @property
+    def figures(self) -> dict[str, str]:
+        """The run's RUN_FIGURES that exist (name -> path): none for models not given as a run."""
+        if self.run_dir is None:
+            return {}
+        return {name: str(self.run_dir / name) for name in RUN_FIGURES if (self.run_dir / name).is_file()}
 
 
 class ConfigError(ValueError):
@@ -123,9 +150,10 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
-def api_name(kind: str, model: str) -> str:
-    """The API endpoint of one model in the app: ``text_glove_lstm``, ``image_pretrained``."""
-    return f"{kind}_{slug(model)}"
+def api_name(kind: str, model: str, prefix: str = "") -> str:
+    """The API endpoint of one model in the app: ``text_glove_lstm``, ``image_pretrained`` (predictions);
+    with ``prefix="explain"``: ``explain_text_glove_lstm``."""
+    return f"{prefix}_{kind}_{slug(model)}" if prefix else f"{kind}_{slug(model)}"
 
 
 def _resolve(source: str, base: Path) -> str:
@@ -263,29 +291,37 @@ class Prediction:
 def _run(models: list[ModelEntry], value: Any, message: str, **kwargs: Any) -> Prediction:
     prediction = Prediction(message, {}, {})
     for entry in models:
-        start = time.perf_counter()
-        try:
-            scores = entry.classifier(value, top_k=TOP_K, **kwargs)
-        except Exception as error:  # one model failing must not hide the others' answers
-            prediction.errors[entry.name] = f"{type(error).__name__}: {error}"
-            continue
-        prediction.latency_ms[entry.name] = (time.perf_counter() - start) * 1000
+        with entry.lock:
+            start = time.perf_counter()
+            try:
+                scores = entry.classifier(value, top_k=TOP_K, **kwargs)
+            except Exception as error:  # one model failing must not hide the others' answers
+                prediction.errors[entry.name] = f"{type(error).__name__}: {error}"
+                continue
+            prediction.latency_ms[entry.name] = (time.perf_counter() - start) * 1000
         prediction.labels[entry.name] = {s["label"]: float(s["score"]) for s in scores}
     return prediction
+
+
+def read_text(text: str | None) -> tuple[str | None, str]:
+    """The text the models are given (at most MAX_TEXT_CHARS) and what the user should know, or (None, why
+    not) for an empty one."""
+    if text is None or not text.strip():
+        return None, "Type or paste some text first."
+    if len(text) <= MAX_TEXT_CHARS:
+        return text, ""
+    return text[:MAX_TEXT_CHARS], (
+        f"The text has {len(text):,} characters; the models read the first {MAX_TEXT_CHARS:,} at most "
+        "(and each model only as many tokens as it was trained on)."
+    )
 
 
 def predict_text(section: Section, text: str | None, models: list[ModelEntry] | None = None) -> Prediction:
     """The top classes of every available model (or of ``models``) for ``text``; empty text gets a
     message, not a prediction."""
-    if text is None or not text.strip():
-        return Prediction("Type or paste some text first.", {}, {})
-    message = ""
-    if len(text) > MAX_TEXT_CHARS:
-        message = (
-            f"The text has {len(text):,} characters; the models read the first {MAX_TEXT_CHARS:,} at most "
-            "(and each model only as many tokens as it was trained on)."
-        )
-        text = text[:MAX_TEXT_CHARS]
+    text, message = read_text(text)
+    if text is None:
+        return Prediction(message, {}, {})
     return _run(section.available if models is None else models, text, message, truncation=True)
 
 
@@ -329,6 +365,61 @@ def predict_image(section: Section, upload: Any, models: list[ModelEntry] | None
     if image is None:
         return Prediction(message, {}, {})
     return _run(section.available if models is None else models, image, message)
+
+
+# --- Explanations ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Explanations:
+    """Every model's explanation of one input, as the Why? button shows it."""
+
+    message: str  # as Prediction.message
+    explained: dict[str, explain.Explanation]  # model name -> its explanation of its own prediction
+    shown: dict[str, Any]  # model name -> gr.HighlightedText's value (text) or the heatmap overlay (image)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def caption(self, name: str) -> str:
+        """The explained class and its probability: ``glove-lstm: why 'sport' (0.97)``."""
+        explanation = self.explained[name]
+        return f"{name}: why '{explanation.label}' ({explanation.probability:.2f})"
+
+
+def _explain(
+    models: list[ModelEntry], value: Any, message: str, processor: str, show: Callable[[Any], Any]
+) -> Explanations:
+    """Each model's explanation (``processor``: the pipeline's attribute that prepares its input)."""
+    explanations = Explanations(message, {}, {})
+    for entry in models:
+        try:
+            with entry.lock:
+                explanation = explain.explain(entry.classifier.model, getattr(entry.classifier, processor), value)
+            explanations.shown[entry.name] = show(explanation)
+        except Exception as error:  # one model failing must not hide the others' explanations
+            explanations.errors[entry.name] = f"{type(error).__name__}: {error}"
+            continue
+        explanations.explained[entry.name] = explanation
+    return explanations
+
+
+def explain_text(section: Section, text: str | None, models: list[ModelEntry] | None = None) -> Explanations:
+    """Why every available model (or each of ``models``) predicted what it did for ``text``: each word's score
+    in [-1, 1] (positive: pushed towards the predicted class), the input checks as ``predict_text``'s."""
+    text, message = read_text(text)
+    if text is None:
+        return Explanations(message, {}, {})
+    models = section.available if models is None else models
+    return _explain(models, text, message, "tokenizer", lambda explanation: explain.words(explanation, text))
+
+
+def explain_image(section: Section, upload: Any, models: list[ModelEntry] | None = None) -> Explanations:
+    """Why every available model (or each of ``models``) predicted what it did for an uploaded image: a
+    heatmap of where it looked over the image as the model saw it; the input checks as ``predict_image``'s."""
+    image, message = open_image(upload)
+    if image is None:
+        return Explanations(message, {}, {})
+    models = section.available if models is None else models
+    return _explain(models, image, message, "image_processor", explain.heatmap_overlay)
 
 
 # --- Tables ----------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ import pytest
 
 if TYPE_CHECKING:
     import gradio as gr
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 # Offline before gradio is imported or any Blocks is built: Blocks() reads GRADIO_ANALYTICS_ENABLED
 # when it is created (a version check thread), launch() when it starts. Import this module before
@@ -126,6 +126,14 @@ def screenshot(page: Page, name: str, full_page: bool = True) -> Path:
     path = artifacts_dir() / f"{safe}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def expect_image_loaded(image: Locator) -> None:
+    """Wait until the ``<img>`` that ``image`` finds is visible and its picture is decoded (not a broken link)."""
+    from playwright.sync_api import expect
+
+    expect(image).to_be_visible()
+    image.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
 
 
 def _require_browser() -> None:
@@ -253,6 +261,7 @@ __all__ = [
     "artifacts_dir",
     "browser_page",
     "chromium",
+    "expect_image_loaded",
     "free_port",
     "missing_browser",
     "requires_browser",

@@ -1,9 +1,14 @@
 """The Space's logic without a browser: configuration, loading (with unavailable models), the input
-checks and messages, the tables, and the Blocks app with its API endpoints. Models are stand-ins here
-(a callable with the pipeline's signature); the real checkpoints are in test_space_integration.py."""
+checks and messages, the explanations' glue, the tables and figures, and the Blocks app with its API
+endpoints. Models and explanations are stand-ins here (a callable with the pipeline's signature, a fake
+``explain``); the real checkpoints are in test_space_integration.py."""
 
 import json
+import re
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +27,7 @@ class FakeClassifier:
 
     def __init__(self, scores: dict[str, float]):
         self.scores, self.inputs = scores, []
+        self.model, self.tokenizer, self.image_processor = self, "tokenizer", "image processor"
 
     def __call__(self, value, top_k=None, **kwargs):
         self.inputs.append(value)
@@ -161,6 +167,86 @@ def test_image_input_checks(section, tmp_path):
     assert max(classifier.inputs[-1].size) <= catalog.MAX_IMAGE_SIDE
 
 
+def fake_explain(model, processor, example, target=None):
+    """explain.explain's stand-in: one token per word (text) scored by its position, or a ramp over a 4x4 image."""
+    from training.core.explain import Explanation
+
+    model.inputs.append(example)
+    if isinstance(example, str):
+        spans = [match.span() for match in re.finditer(r"\S+", example)]
+        return Explanation(0, "neg", 0.7, "fake gradients", np.arange(1.0, len(spans) + 1), tokens=[""] * len(spans),
+                           spans=spans, special=np.zeros(len(spans), bool))  # fmt: skip
+    pixels = {"pixel_values": __import__("torch").zeros(1, 3, 4, 4)}
+    return Explanation(1, "pos", 0.9, "fake Grad-CAM", np.arange(16.0).reshape(4, 4), model_inputs=pixels)
+
+
+def test_explanations_share_the_input_checks(section, tmp_path, monkeypatch):
+    monkeypatch.setattr(catalog.explain, "explain", fake_explain)
+    for empty in (None, "", "  \n"):
+        explanations = catalog.explain_text(section, empty)
+        assert explanations.message == "Type or paste some text first." and not explanations.shown
+    explanations = catalog.explain_text(section, "a  fine film")
+    assert explanations.message == "" and set(explanations.shown) == {"small", "big"}
+    assert explanations.shown["small"] == [("a", 0.3333), ("  ", None), ("fine", 0.6667), (" ", None), ("film", 1.0)]
+    assert explanations.caption("small") == "small: why 'neg' (0.70)"
+    explanations = catalog.explain_text(section, "word " * 20_000)
+    assert "100,000 characters" in explanations.message and explanations.shown["big"]
+    assert len(section.models[1].classifier.inputs[-1]) == catalog.MAX_TEXT_CHARS
+
+    section.task = "image-classification"
+    not_image = tmp_path / "notes.png"
+    not_image.write_text("not an image")
+    for upload, message in ((None, "Upload an image"), (str(not_image), "not an image we can read")):
+        explanations = catalog.explain_image(section, upload)
+        assert message in explanations.message and not explanations.shown
+    picture = tmp_path / "grey.png"
+    Image.new("L", (30, 20), 128).save(picture)
+    explanations = catalog.explain_image(section, str(picture), models=section.models[:1])
+    assert "L image was converted to RGB" in explanations.message and list(explanations.shown) == ["small"]
+    assert explanations.shown["small"].size == (224, 224) and explanations.caption("small") == "small: why 'pos' (0.90)"
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no gradient")
+
+    monkeypatch.setattr(catalog.explain, "explain", broken)
+    explanations = catalog.explain_text(section, "a fine film")
+    assert explanations.errors == {"small": "RuntimeError: no gradient", "big": "RuntimeError: no gradient"}
+
+
+def test_a_model_never_predicts_while_it_explains(section, monkeypatch):
+    """Captum hooks the model while it explains: predictions and explanations of one model take turns, those
+    of different models may overlap."""
+    running: dict[int, int] = {}
+    most: dict[int, int] = {}
+    guard = threading.Lock()
+
+    def busy(model) -> None:
+        with guard:
+            running[id(model)] = running.get(id(model), 0) + 1
+            most[id(model)] = max(most.get(id(model), 0), running[id(model)])
+        time.sleep(0.01)
+        with guard:
+            running[id(model)] -= 1
+
+    classify = FakeClassifier.__call__
+
+    def slow_classify(self, value, top_k=None, **kwargs):
+        busy(self)
+        return classify(self, value, top_k, **kwargs)
+
+    def slow_explain(model, processor, example, target=None):
+        busy(model)
+        return fake_explain(model, processor, example, target)
+
+    monkeypatch.setattr(FakeClassifier, "__call__", slow_classify)
+    monkeypatch.setattr(catalog.explain, "explain", slow_explain)
+    calls = [catalog.predict_text, catalog.explain_text] * 8
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda call: call(section, "a fine film"), calls))
+    assert all(len(r.labels if isinstance(r, catalog.Prediction) else r.shown) == 2 for r in results)
+    assert sorted(most.values()) == [1, 1]
+
+
 def test_comparison_table_and_overfitting(section):
     header, rows = catalog.comparison(section)
     assert header[:3] == ["model", "kind", "accuracy *"] and [r[0] for r in rows] == ["small", "big"]
@@ -183,11 +269,60 @@ def test_app_builds_with_one_endpoint_per_model(section, tmp_path, monkeypatch):
     demo = app.build_app([section])
     api_names = {dep.get("api_name") for dep in demo.config["dependencies"]}
     assert {"predict_text", "text_small", "text_big"} <= api_names and "text_broken" not in api_names
+    assert {"explain_text_small", "explain_text_big"} <= api_names and "explain_text_broken" not in api_names
     assert (demo._queue.max_size, demo._queue.default_concurrency_limit) == (app.QUEUE_SIZE, app.CONCURRENCY_LIMIT)
-    labels = [c for c in demo.config["components"] if c["type"] == "label"]
+    # Every explanation (the Why? button and the endpoints) waits for one shared limit in the queue.
+    explaining = [fn for fn in demo.fns.values() if fn.name in ("explain_all", "one_explanation")]
+    assert len(explaining) == 3 and {(fn.queue, fn.concurrency_id) for fn in explaining} == {(True, "explain")}
+    components = demo.config["components"]
+    labels = [c for c in components if c["type"] == "label"]
     assert sorted(c["props"]["label"] for c in labels) == ["big", "small"]
-    markdown = " ".join(str(c["props"].get("value")) for c in demo.config["components"] if c["type"] == "markdown")
+    why = [c["props"] for c in components if c["type"] == "highlightedtext"]
+    assert [c["elem_id"] for c in why] == ["text-why-small", "text-why-big"] and not any(c["visible"] for c in why)
+    assert any(c["props"].get("elem_id") == "text-why" for c in components if c["type"] == "button")
+    markdown = " ".join(str(c["props"].get("value")) for c in components if c["type"] == "markdown")
     assert "**broken** is unavailable: OSError: no such repo" in markdown
+    # A run from before the curves and the error analysis: none of their figures, and no empty places for them.
+    assert not [c for c in components if c["type"] == "image"] and "mistakes" not in markdown
+
+
+def test_why_shows_each_models_explanation_under_its_answer(section, monkeypatch):
+    import app
+
+    monkeypatch.setattr(catalog.explain, "explain", fake_explain)
+    status, legend, small, big = app._why_outputs(catalog.explain_text(section, "a fine film"), section.models, "text")
+    assert status == "" and "red towards it, purple away from it" in legend and "Method: fake gradients." in legend
+    assert small["visible"] and small["label"] == "small: why 'neg' (0.70)" and small["value"][0] == ("a", 0.3333)
+    status, legend, *hidden = app._why_outputs(catalog.explain_text(section, " "), section.models, "text")
+    assert status == "Type or paste some text first." and legend == "" and not any(h["visible"] for h in hidden)
+
+
+def test_compare_shows_the_curves_and_top_losses_when_present(run_dir, tmp_path, monkeypatch):
+    """A run with the curves, calibration and error analysis: the Compare tab shows them and the app serves
+    the figures, and still nothing else of the run (the top losses' Markdown is shown inline, not served)."""
+    monkeypatch.setenv("GRADIO_EXAMPLES_CACHE", str(tmp_path / "examples"))
+    import app
+
+    for figure in catalog.RUN_FIGURES:
+        Image.new("RGB", (40, 30), "white").save(run_dir / figure)
+    Image.new("RGB", (40, 30), "white").save(run_dir / "small" / "curves.png")
+    (run_dir / "big" / "top_losses.md").write_text("# big: the 1 most confident mistakes\n\n<mark>dull</mark> film\n")
+    classifiers = {"small": FakeClassifier({"neg": 1.0}), "big": FakeClassifier({"pos": 1.0})}
+    (section,) = catalog.load_sections({"text": [str(run_dir)], "image": []}, loader=loader_for(classifiers))
+    assert list(section.figures) == ["roc_curves.png", "pr_curves.png", "calibration.png"]
+    assert section.models[1].top_losses.startswith("# big") and section.models[0].top_losses is None
+    components = app.build_app([section]).config["components"]
+    images = [c["props"] for c in components if c["type"] == "image"]
+    assert [i["label"] for i in images if i.get("label")] == list(app.RUN_FIGURE_TITLES.values())
+    # One accordion per model that has the figure or text; the top losses' headings below the tab's own.
+    accordions = {c["props"].get("elem_id"): c["props"]["label"] for c in components if c["type"] == "accordion"}
+    assert accordions["text-curves-small"] == "small" and "text-curves-big" not in accordions
+    assert accordions["text-top_losses-big"] == "big" and "text-top_losses-small" not in accordions
+    markdown = [str(c["props"].get("value")).strip() for c in components if c["type"] == "markdown"]
+    assert "#### big: the 1 most confident mistakes\n\n<mark>dull</mark> film" in markdown
+    served = app.served_files([section])
+    assert {str(run_dir / f) for f in catalog.RUN_FIGURES} | {str(run_dir / "small" / "curves.png")} <= set(served)
+    assert not [f for f in served if not f.endswith(".png")]
 
 
 def test_the_deployed_bundle_imports_without_the_project(tmp_path):

@@ -1,8 +1,10 @@
 """The Space with real checkpoints: a text run (scratch + GloVe) and an image run (scratch CNN +
-pretrained backbone) served on loopback and used through the API (gradio_client), by 20 concurrent
-clients, and in headless Chromium; then deployed to the loopback Hub (tests/hub_server.py) and run
-from the downloaded Space repo, as Spaces run it, loading published models by repo id."""
+pretrained backbone) served on loopback and used through the API (gradio_client): predictions and
+explanations, by 20 concurrent clients, and in headless Chromium; then deployed to the loopback Hub
+(tests/hub_server.py) and run from the downloaded Space repo, as Spaces run it, loading published
+models by repo id."""
 
+import json
 import re
 import subprocess
 import sys
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import browser_page, free_port, requires_browser, screenshot, serve_app
+from tests.browser import browser_page, expect_image_loaded, free_port, requires_browser, screenshot, serve_app
 from tests.conftest import HUB_USER, ROOT, digit_folders, hub_env, run_script, run_with_hub, sentiment_csv_args
 
 pytestmark = pytest.mark.slow
@@ -90,6 +92,30 @@ def labels(result: tuple) -> list[dict]:
     return [value for value in result[1:-1:2]]
 
 
+def explain_endpoints(runs: dict[str, Path], kind: str) -> list[str]:
+    """Every model's explain endpoint, named as the app names them (catalog.api_name)."""
+    import catalog
+
+    models = json.loads((runs[kind] / "results.json").read_text())["models"]
+    return [f"/{catalog.api_name(kind, m['name'], prefix='explain')}" for m in models]
+
+
+def check_words(pieces: list[dict], text: str) -> None:
+    """An explain_text_* answer: gr.HighlightedText's value, the text cut into scored pieces."""
+    assert "".join(piece["token"] for piece in pieces) == text
+    scores = [piece["class_or_confidence"] for piece in pieces]
+    assert any(score is not None for score in scores)
+    assert all(score is None or -1 <= score <= 1 for score in scores)
+
+
+def check_heatmap(path: str) -> None:
+    """An explain_image_* answer: a PNG of the heatmap over the image as the model saw it (32 px, shown at 224)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size == (224, 224) and image.mode == "RGB"
+
+
 def test_api_gives_every_models_answer_and_clear_messages(served, runs, tmp_path):
     from gradio_client import Client, handle_file
 
@@ -112,9 +138,57 @@ def test_api_gives_every_models_answer_and_clear_messages(served, runs, tmp_path
     assert message.startswith("That file is not an image we can read") and "/tmp" not in message
 
 
+def test_every_model_explains_through_the_api(served, runs, tmp_path):
+    """Each explain_<kind>_<model> endpoint: the text's words scored, or the heatmap; bad inputs get the same
+    messages as predictions, as errors; a huge text is truncated and still explained."""
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+
+    client = Client(served, verbose=False)
+    image = runs["image"] / "scratch-simple" / "example.png"
+    not_image = tmp_path / "photo.png"
+    not_image.write_text("this is text, not a picture")
+    for endpoint in explain_endpoints(runs, "text"):
+        check_words(client.predict(TEXT, api_name=endpoint), TEXT)
+        with pytest.raises(AppError, match="Type or paste some text first"):
+            client.predict("  ", api_name=endpoint)
+        huge = client.predict("good " * 20_000, api_name=endpoint)
+        assert "".join(piece["token"] for piece in huge) == ("good " * 20_000)[:5_000]
+    for endpoint in explain_endpoints(runs, "image"):
+        check_heatmap(client.predict(handle_file(str(image)), api_name=endpoint))
+        with pytest.raises(AppError, match="That file is not an image we can read"):
+            client.predict(handle_file(str(not_image)), api_name=endpoint)
+
+
+def test_twenty_concurrent_explanations_all_succeed(served, runs):
+    """Explanations of every model, 20 clients at once, mixed with predictions of the same models (Captum hooks
+    the model while it explains: the app must not let a prediction run meanwhile)."""
+    from gradio_client import Client, handle_file
+
+    client = Client(served, verbose=False)
+    image = handle_file(str(runs["image"] / "scratch-simple" / "example.png"))
+    endpoints = explain_endpoints(runs, "text") + explain_endpoints(runs, "image")
+    calls = [(endpoints[i % len(endpoints)], i) for i in range(20)]
+
+    def call(endpoint: str, i: int):
+        value = f"{TEXT} {i}" if "_text_" in endpoint else image
+        return endpoint, value, client.predict(value, api_name=endpoint), client.predict(TEXT, api_name="/predict_text")
+
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(lambda c: call(*c), calls))
+    for endpoint, value, answer, prediction in results:
+        if "_text_" in endpoint:
+            check_words(answer, value)
+        else:
+            check_heatmap(answer)
+        assert len(labels(prediction)) == 2 and prediction[0] == ""
+
+
 def test_only_the_figures_are_served(served, runs):
-    """The page's figures load; the test set (predictions.csv), the metrics, the weights and anything outside
-    the runs do not."""
+    """The page's figures load (the run's curves and calibration, each model's confusion matrix, curves and top
+    losses); the test set (predictions.csv), the metrics, the top losses' Markdown (shown inline), the weights
+    and anything outside the runs do not."""
+    import catalog
     import httpx
 
     model_dir = runs["text"] / "scratch-simple"
@@ -122,9 +196,15 @@ def test_only_the_figures_are_served(served, runs):
     def status(path) -> int:
         return httpx.get(f"{served.rstrip('/')}/gradio_api/file={path}", timeout=30).status_code
 
-    assert status(model_dir / "confusion_matrix.png") == 200
+    figures = [model_dir / "confusion_matrix.png", model_dir / "curves.png"]
+    figures += [runs[kind] / name for kind in runs for name in catalog.RUN_FIGURES]
+    missing = [f for f in figures if not f.is_file()]
+    assert not missing, f"the training scripts did not write {missing}"
+    # Only models that made a mistake on the test split have top losses.
+    for path in [*figures, *runs["image"].glob("*/top_losses.png")]:
+        assert status(path) == 200, path
     for path in (model_dir / "predictions.csv", model_dir / "metrics.json", model_dir / "model.safetensors",
-                 runs["text"] / "results.json", Path("/etc/passwd")):  # fmt: skip
+                 model_dir / "top_losses.md", runs["text"] / "results.json", Path("/etc/passwd")):  # fmt: skip
         assert status(path) in (403, 404), path
 
 
@@ -140,19 +220,31 @@ def test_twenty_concurrent_requests_all_succeed(served):
 
 @requires_browser
 def test_in_the_browser(served, runs):
-    """Type a text and see every model's answer, upload an image and see every model's answer, open
-    Compare and see one row per model. Screenshots in test-artifacts/ (space-*.png)."""
+    """Type a text and see every model's answer, then why (its words highlighted); upload an image and see
+    every model's answer, then why (a heatmap); open Compare and see one row per model and the curves. Screenshots
+    in test-artifacts/ (space-*.png; $TEST_ARTIFACTS elsewhere)."""
     from playwright.sync_api import expect
 
     with browser_page(name="space") as page:
         page.goto(served)
         page.locator("#text-input textarea").fill(TEXT)
+        expect(page.locator("#text-why-glove_lstm")).to_be_hidden()  # nothing explained before Why? is clicked
         page.locator("#text-classify").click()
         for model in ("scratch_simple", "glove_lstm"):
             top = page.locator(f"#text-label-{model} [data-testid=label-output-value]")
             expect(top).to_have_text(re.compile("positive|negative"))
         expect(page.locator("#text-agreement")).to_contain_text("models")
         screenshot(page, "space-text")
+
+        page.locator("#text-why").click()
+        for model in ("scratch_simple", "glove_lstm"):
+            why = page.locator(f"#text-why-{model}")
+            expect(why).to_contain_text(re.compile(r"why '(positive|negative)' \(\d\.\d\d\)"))
+            expect(why.locator("[data-testid='highlighted-text:textfield']")).to_have_text(TEXT)
+            # Words are coloured by their score (red towards the predicted class, purple away from it).
+            expect(why.locator("span[style*='background-color: rgba']").first).to_be_visible()
+        expect(page.locator("#text-why-legend")).to_contain_text("integrated gradients")
+        print(f"Why? (text): {screenshot(page, 'space-why-text')}")
 
         page.get_by_role("tab", name=re.compile("^Image")).click()
         page.locator("#image-input input[type=file]").set_input_files(
@@ -163,20 +255,40 @@ def test_in_the_browser(served, runs):
             expect(page.locator(f"#image-label-{model} [data-testid=label-output-value]")).to_contain_text("digit_")
         screenshot(page, "space-image")
 
+        page.locator("#image-why").click()
+        for model in ("scratch_simple", "pretrained_frozen"):
+            expect(page.locator(f"#image-why-{model}")).to_contain_text(re.compile(r"why 'digit_\d' \(\d\.\d\d\)"))
+            expect_image_loaded(page.locator(f"#image-why-{model} img"))
+        expect(page.locator("#image-why-legend")).to_contain_text("Grad-CAM")
+        print(f"Why? (image): {screenshot(page, 'space-why-image')}")
+
         page.locator('button[role=tab][data-tab-id="image-compare"]:visible').click()
         # One row per model (plus the header row), each model named.
         table = page.locator("#image-comparison [role=grid]")
         expect(table).to_have_attribute("aria-rowcount", "3")
         expect(table).to_contain_text("scratch-simple")
         expect(table).to_contain_text("pretrained-frozen")
+        for figure in ("roc_curves", "pr_curves", "calibration"):
+            expect_image_loaded(page.locator(f"#image-{figure} img"))
+        mistakes = page.locator("[id^=image-top_losses-]")  # only models that made a mistake on the test split
+        if mistakes.count():
+            mistakes.first.get_by_role("button").first.click()
+            expect_image_loaded(mistakes.first.locator("img"))
         screenshot(page, "space-compare")
 
         page.locator('button[role=tab][data-tab-id="image-models"]:visible').click()
         page.locator("#image-card-pretrained_frozen").get_by_role("button").first.click()  # open its card
-        figure = page.locator('img[src*="confusion_matrix.png"]:visible').first
-        expect(figure).to_be_visible()
-        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=figure.element_handle())
+        expect_image_loaded(page.locator('img[src*="confusion_matrix.png"]:visible').first)
         screenshot(page, "space-models")
+
+        # Text: the most confident mistakes of a model that made some, its words highlighted.
+        page.goto(served)
+        page.locator('button[role=tab][data-tab-id="text-compare"]:visible').click()
+        mistakes = page.locator("[id^=text-top_losses-]")
+        if mistakes.count():
+            mistakes.first.get_by_role("button").first.click()
+            expect(mistakes.first.locator("mark").first).to_be_visible()
+        screenshot(page, "space-compare-text")
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 240) -> None:

@@ -354,7 +354,10 @@ def plot_top_losses(items: list[tuple[Any, Any, str]], title: str, path: Path, w
         top.imshow(image, interpolation="nearest" if small else "antialiased")
         top.set_title(caption, fontsize=7 if cell >= 1.5 else 6)
         bottom.imshow(overlay)
-    fig.suptitle(title, fontsize=SMALL + 1 if cell >= 1.5 else SMALL)
+    # Wrapped to the grid's width: a model with few mistakes has a narrow grid.
+    fig.suptitle(
+        "\n".join(textwrap.wrap(title, max(30, int(11 * cell * columns)))), fontsize=SMALL + 1 if cell >= 1.5 else SMALL
+    )
     fig.tight_layout(h_pad=0.6)
     fig.savefig(path, dpi=200 if width else 120)
     plt.close(fig)

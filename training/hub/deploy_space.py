@@ -28,7 +28,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SPACE_DIR = ROOT / "space"
 APP_FILES = ("app.py", "catalog.py", "requirements.txt")
 CARD = ("README.md",)  # beside what a push sends, the run's own model card: the Space's Models tab shows it
-RUN_FILES = ("results.json", "dataset.json", "comparison.md", "class_balance.png", "examples.png")
+RUN_FILES = (
+    "results.json", "dataset.json", "comparison.md", "class_balance.png", "examples.png", "roc_curves.png",
+    "pr_curves.png", "calibration.png",
+)  # fmt: skip
 
 sys.path.insert(0, str(SPACE_DIR))  # the app's catalog reads models.yaml: one reader for both
 import catalog  # noqa: E402
