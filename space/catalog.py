@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -419,7 +420,16 @@ def explain_image(section: Section, upload: Any, models: list[ModelEntry] | None
     if image is None:
         return Explanations(message, {}, {})
     models = section.available if models is None else models
-    return _explain(models, image, message, "image_processor", explain.heatmap_overlay)
+    return _explain(models, image, message, "image_processor", _unique_heatmap)
+
+
+def _unique_heatmap(explanation: Any) -> Any:
+    """The heatmap overlay, made unique: Gradio caches an output image under the hash of its bytes and rewrites
+    that file in place for every answer, so two identical heatmaps sent at once could be read mid-rewrite (a
+    truncated PNG, seen with 20 clients). A text chunk of its own gives each answer its own file."""
+    image = explain.heatmap_overlay(explanation)
+    image.info["answer"] = uuid.uuid4().hex
+    return image
 
 
 # --- Tables ----------------------------------------------------------------------------------------
