@@ -170,7 +170,7 @@ def pretraining(results: dict[str, Any]) -> str | None:
     )
 
 
-def _overall(calibration: dict[str, Any]) -> tuple[float, float]:
+def overall_calibration(calibration: dict[str, Any]) -> tuple[float, float]:
     """Mean confidence and accuracy over all of a model's calibration bins."""
     total = sum(b["count"] for b in calibration["bins"])
     confidence = sum(b["count"] * b["confidence"] for b in calibration["bins"]) / total
@@ -195,7 +195,7 @@ def calibration(results: dict[str, Any]) -> str | None:
     )
     if worst is best:
         return sentence + "."
-    confidence, accuracy = _overall(worst["test"]["calibration"])
+    confidence, accuracy = overall_calibration(worst["test"]["calibration"])
     leaning = "overconfident" if confidence > accuracy else "underconfident"
     return (
         f"{sentence}; {worst['name']} is the least ({ece(worst):.3f}), {leaning}: its mean confidence is "

@@ -15,7 +15,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from training.core.metrics import SCALAR_METRICS
 from training.core.results import comparison_rows
-from training.reporting.insights import seconds
+from training.reporting.insights import overall_calibration, seconds
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "model_cards" / "model_card.md"
 EXAMPLE_IMAGE = "example.png"  # a test image saved next to image models, used by the card's snippet
@@ -131,9 +131,7 @@ def curves_text(test: dict[str, Any]) -> str:
         else "macro-averaged over the classes (one-vs-rest)"
     )
     ece = calibration["expected_calibration_error"]
-    total = sum(b["count"] for b in calibration["bins"])
-    confidence = sum(b["count"] * b["confidence"] for b in calibration["bins"]) / total
-    accuracy = sum(b["count"] * b["accuracy"] for b in calibration["bins"]) / total
+    confidence, accuracy = overall_calibration(calibration)
     leaning = "overconfident" if confidence > accuracy else "underconfident" if confidence < accuracy else "calibrated"
     return (
         f"ROC-AUC {curves['roc']['summary']['auc']:.4f} and average precision "
