@@ -127,7 +127,10 @@ def test_default_digits_are_split_stratified_and_reproducibly(tmp_path):
 
 
 def test_transform_gives_rgb_pixel_values_at_the_model_resolution(folders):
-    data = load_image_data(ImageDataArguments(train_dir=str(folders / "train")), seed=0)
+    args = ImageDataArguments(
+        train_dir=str(folders / "train"), validation_split_percentage=20, test_split_percentage=20
+    )
+    data = load_image_data(args, seed=0)
     processor = scratch_processor(24)
     rows = data.splits["train"].with_transform(pixel_transform(processor))[:4]
     assert rows["pixel_values"].shape == (4, 3, 24, 24)  # grayscale, RGBA, palette: all three channels

@@ -129,3 +129,60 @@ def test_max_samples_subsample_stratified(tmp_path, sentiment_rows):
     data = finalize(load(train_file=str(path), text_column="review", label_column="sentiment"), 10, 4, 42)
     assert len(data.splits["train"]) == 10 and len(data.splits["validation"]) == 4
     assert sorted(data.splits["train"]["label"]) == [0] * 5 + [1] * 5
+
+
+def _write(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+def _rows(n: int, separator: str = ",", header: str = "text,label") -> str:
+    return header + "\n" + "".join(f"text number {i}{separator}{'ab'[i % 2]}\n" for i in range(n))
+
+
+@pytest.mark.parametrize(("suffix", "separator"), [(".csv", ";"), (".csv", "\t"), (".tsv", ","), (".csv", "|")])
+def test_the_delimiter_is_detected_when_the_extensions_does_not_fit(tmp_path, suffix, separator):
+    header = separator.join(["text", "label"])
+    data = load(train_file=_write(tmp_path / f"d{suffix}", _rows(40, separator, header)))
+    assert data.label_names == ["a", "b"] and sum(len(s) for s in data.splits.values()) == 40
+    assert "detected" in data.notes["delimiter"]
+
+
+def test_an_explicit_delimiter_wins_and_names_are_checked(tmp_path):
+    path = _write(tmp_path / "d.csv", _rows(40, ";", "text;label"))
+    assert load(train_file=path, delimiter="semicolon").label_names == ["a", "b"]
+    with pytest.raises(UserError, match="Available columns: text;label"):
+        load(train_file=path, delimiter=",")
+    with pytest.raises(UserError, match="--delimiter must be one character"):
+        TextDataArguments(delimiter="::")
+
+
+def test_column_names_match_without_surrounding_spaces_and_case(tmp_path):
+    data = load(train_file=_write(tmp_path / "d.csv", _rows(40, header="Text ,Label")), text_column="Text",
+                label_column="label")  # fmt: skip
+    assert data.splits["train"].column_names == ["text", "label"] and data.label_names == ["a", "b"]
+
+
+def test_ambiguous_names_are_not_guessed(tmp_path):
+    path = _write(tmp_path / "d.csv", "text,TEXT,label\n" + "".join(f"t{i},u{i},{'ab'[i % 2]}\n" for i in range(40)))
+    with pytest.raises(UserError, match="'Text' not found"):
+        load(train_file=path, text_column="Text")
+
+
+def test_integral_float_labels_read_as_integers(tmp_path):
+    text = "text,label\n" + "".join(f"text {i},{float(i % 2)}\n" for i in range(40))
+    assert load(train_file=_write(tmp_path / "d.csv", text)).label_names == ["0", "1"]
+    halves = "text,label\n" + "".join(f"text {i},{(i % 2) / 2}\n" for i in range(40))
+    assert load(train_file=_write(tmp_path / "h.csv", halves)).label_names == ["0.0", "0.5"]
+
+
+def test_several_text_columns_are_joined_in_the_documented_format(tmp_path):
+    rows = [{"keyword": ["flood", "", "fire"][i % 3], "text": f"words {i}", "target": i % 2} for i in range(60)]
+    data = load(train_file=str(write_csv(tmp_path / "d.csv", rows)), text_column="keyword, text", label_column="target")
+    texts = sorted(t for s in data.splits.values() for t in s["text"])
+    assert "keyword: flood | text: words 0" in texts and "text: words 1" in texts  # an empty keyword is left out
+    assert data.input_fields == ["keyword", "text"]
+    assert data.notes["text_columns"] == (
+        "keyword, text joined as 'keyword: <keyword> | text: <text>', empty values left out"
+    )
+    assert load(train_file=str(write_csv(tmp_path / "d.csv", rows)), label_column="target").input_fields == []

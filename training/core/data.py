@@ -5,13 +5,15 @@ Each modality's loader (``training/text/data.py``, ``training/image/data.py``) p
 encodes labels, removes duplicates, splits stratified and reproducibly, and subsamples.
 """
 
+import difflib
 import logging
+import math
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from datasets import ClassLabel, Dataset, DatasetDict, load_dataset
+from datasets import ClassLabel, Dataset, DatasetDict, Value, load_dataset
 from sklearn.model_selection import train_test_split
 
 from training.core.errors import UserError
@@ -33,6 +35,8 @@ class ClassificationData:
     hub_dataset: str | None = None  # the Hub id when loaded with --dataset_name (model cards link it)
     # Everything done to the data that a reader of the results should know (dedup, splits, drops).
     notes: dict[str, Any] = field(default_factory=dict)
+    # The source columns joined into each input (core/fields.py), when there are several; else empty.
+    input_fields: list[str] = field(default_factory=list)
 
 
 SPLIT_ALIASES = {
@@ -59,22 +63,51 @@ def load_hub_dataset(name: str, config: str | None, local_flag: str) -> DatasetD
     return DatasetDict(splits)
 
 
+def find_column(name: str, available: list[str]) -> str | None:
+    """``name`` among ``available``; else the one column equal to it without surrounding spaces and case
+    (a header ``Text ,Label`` read by pandas keeps the spaces); else None."""
+    if name in available:
+        return name
+    folded = [c for c in available if c.strip().casefold() == name.strip().casefold()]
+    if len(folded) == 1:
+        logger.warning("Using column %r for %r (compared without surrounding spaces and case).", folded[0], name)
+        return folded[0]
+    return None
+
+
 def select_columns(splits: DatasetDict, columns: dict[str, str], flags: str) -> DatasetDict:
     """Keep the ``columns`` (user's name -> canonical name, e.g. {"review": "text"}) and rename them.
 
-    A missing column is an error listing the available ones and the ``flags`` that choose them.
+    Names match ignoring surrounding spaces and case when that is unambiguous. A missing column is an
+    error listing the available ones, the closest names, and the ``flags`` that choose them.
     """
+    selected = {}
     for name, split in splits.items():
-        missing = [c for c in columns if c not in split.column_names]
+        found = {c: find_column(c, split.column_names) for c in columns}
+        missing = [c for c, column in found.items() if column is None]
         if missing:
+            folded = {c.strip().casefold(): c for c in split.column_names}
+            matches = (difflib.get_close_matches(c.strip().casefold(), folded, 2, 0.5) for c in missing)
+            close = [folded[m] for found_names in matches for m in found_names]
+            hint = f" Did you mean {' or '.join(repr(c) for c in dict.fromkeys(close))}?" if close else ""
             raise UserError(
                 f"column(s) {', '.join(repr(c) for c in missing)} not found in the {name} data. "
-                f"Available columns: {', '.join(split.column_names)}. Use {flags}."
+                f"Available columns: {', '.join(split.column_names)}.{hint} Use {flags}."
             )
-    renames = {old: new for old, new in columns.items() if old != new}
-    return DatasetDict(
-        {name: split.select_columns(list(columns)).rename_columns(renames) for name, split in splits.items()}
-    )
+        renames = {found[c]: new for c, new in columns.items() if found[c] != new}
+        selected[name] = split.select_columns([found[c] for c in columns]).rename_columns(renames)
+    return DatasetDict(selected)
+
+
+def integral_labels(splits: DatasetDict) -> DatasetDict:
+    """Float labels that are all whole numbers (``0.0``/``1.0``, as pandas writes integers next to a
+    missing value) read as the integers they are, so the classes are named ``0`` and ``1``."""
+    if not all(isinstance(s.features["label"], Value) and s.features["label"].dtype.startswith("float")
+               for s in splits.values()):  # fmt: skip
+        return splits
+    if not all(float(v).is_integer() for s in splits.values() for v in s["label"] if v is not None):
+        return splits
+    return DatasetDict({name: s.cast_column("label", Value("int64")) for name, s in splits.items()})
 
 
 def encode_labels(splits: DatasetDict, class_names: str | None) -> tuple[DatasetDict, list[str]]:
@@ -83,6 +116,7 @@ def encode_labels(splits: DatasetDict, class_names: str | None) -> tuple[Dataset
     Label values are taken from the training split (sorted); values seen only in validation/test
     are an error, as is a training split with a single class.
     """
+    splits = integral_labels(splits)
     feature = splits["train"].features["label"]
     if isinstance(feature, ClassLabel):
         names = list(feature.names)
@@ -154,10 +188,40 @@ def _split_indices(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.n
     return np.sort(keep), np.sort(held_out)
 
 
+def check_enough_rows(train: Dataset, held_out: dict[str, float], files_flags: str) -> None:
+    """Stop with one message when ``train`` is too small to carve the ``held_out`` splits (name ->
+    percentage) with as many rows as there are classes in each, the least a stratified split needs.
+
+    Sizes are computed as scikit-learn's ``train_test_split`` does: held-out counts rounded up."""
+    names = train.features["label"].names
+    counts = np.bincount(np.asarray(train["label"], dtype=int), minlength=len(names))
+    classes, rows, total = int((counts > 0).sum()), len(train), sum(held_out.values())
+    held = math.ceil(rows * total / 100)
+    sizes = {"train": rows - held}
+    if "test" in held_out:  # the held-out rows are split again, test rounded up
+        test = math.ceil(held * held_out["test"] / total)
+        sizes.update(validation=held - test, test=test)
+    else:
+        sizes["validation"] = held
+    if min(sizes.values()) >= classes:
+        return
+    needed = max(math.ceil(100 * classes / min(held_out.values())), math.ceil(100 * classes / (100 - total)))
+    per_class = ", ".join(f"{n}: {c}" for n, c in zip(names, counts, strict=True) if c)
+    percentages = " and ".join(f"{p:g}% {name}" for name, p in held_out.items())
+    raise UserError(
+        f"too little data to split: {rows} rows in {classes} classes ({per_class}). At {percentages}, the splits "
+        f"would get {', '.join(f'{n} {s}' for n, s in sizes.items())} rows, and each needs at least one row of every "
+        f"class: that takes at least {needed} rows here (and at least {1 + len(held_out)} of each class). Add rows, "
+        f"raise "
+        f"{' / '.join('--' + n + '_split_percentage' for n in held_out)}, or give {files_flags}."
+    )
+
+
 def complete_splits(
-    splits: DatasetDict, validation_percentage: float, test_percentage: float, seed: int
+    splits: DatasetDict, validation_percentage: float, test_percentage: float, seed: int, files_flags: str
 ) -> tuple[DatasetDict, dict[str, str]]:
-    """Make sure train, validation and test exist, carving what is missing out of train.
+    """Make sure train, validation and test exist, carving what is missing out of train (``files_flags``:
+    the flags that give them instead, named when the data is too small to carve them).
 
     When only validation is given (no test), the validation split doubles as the test split, and
     the returned notes say so: carving a test set out of a small training set would weaken both.
@@ -165,6 +229,9 @@ def complete_splits(
     notes: dict[str, str] = {}
     train = splits["train"]
     has_validation, has_test = "validation" in splits, "test" in splits
+    if not has_validation:
+        held_out = {"validation": validation_percentage, **({} if has_test else {"test": test_percentage})}
+        check_enough_rows(train, held_out, files_flags)
     if not has_validation and not has_test:
         held = (validation_percentage + test_percentage) / 100
         keep, rest = _split_indices(np.array(train["label"]), held, seed)

