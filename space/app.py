@@ -30,6 +30,8 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from catalog import Explanations, ModelEntry, Prediction, Section  # noqa: E402
 
+from training.core.fields import input_format  # noqa: E402
+
 logger = logging.getLogger(__name__)
 
 # Two cores serve everyone: a few predictions at a time, the rest wait in the queue (not refused).
@@ -131,10 +133,12 @@ def _try_it(section: Section) -> None:
     with gr.Row():
         with gr.Column(scale=2):
             if section.kind == "text":
+                # Several training columns (--text_column keyword,text): one box in the documented format.
+                fields = (section.description or {}).get("input_fields") or []
                 source = gr.Textbox(
-                    label="Text",
+                    label=f"Text, as {input_format(fields)} (empty fields left out)" if fields else "Text",
                     lines=5,
-                    placeholder="Type or paste a text to classify",
+                    placeholder=f"e.g. {input_format(fields)}" if fields else "Type or paste a text to classify",
                     elem_id=f"{section.kind}-input",
                 )
             else:

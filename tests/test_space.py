@@ -286,6 +286,16 @@ def test_app_builds_with_one_endpoint_per_model(section, tmp_path, monkeypatch):
     assert not [c for c in components if c["type"] == "image"] and "mistakes" not in markdown
 
 
+def test_a_run_on_several_text_columns_asks_for_them_in_the_documented_format(section, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADIO_EXAMPLES_CACHE", str(tmp_path / "examples"))
+    import app
+
+    section.description["input_fields"] = ["keyword", "text"]
+    components = app.build_app([section]).config["components"]
+    (box,) = [c["props"] for c in components if c["type"] == "textbox" and c["props"].get("elem_id") == "text-input"]
+    assert box["label"] == "Text, as keyword: <keyword> | text: <text> (empty fields left out)"
+
+
 def test_why_shows_each_models_explanation_under_its_answer(section, monkeypatch):
     import app
 
@@ -339,7 +349,7 @@ def test_the_deployed_bundle_imports_without_the_project(tmp_path):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(value if isinstance(value, bytes) else value.read_bytes())
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    code = "import sys; sys.path.insert(0, '.'); import catalog, training.core.results; print(catalog.TASKS)"
+    code = "import sys; sys.path.insert(0, '.'); import app, catalog, training.core.results; print(catalog.TASKS)"
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "sdk: gradio" in files["README.md"].decode() and "title: Demo" in files["README.md"].decode()

@@ -3,6 +3,7 @@ process that never imports this project, through pipeline(..., trust_remote_code
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,26 @@ def test_resume_keeps_finished_models_and_overwrite_replaces(trained, tmp_path):
     results = json.loads((trained / "results.json").read_text())
     assert [m["name"] for m in results["models"]] == ["scratch-simple"]
     assert before != (trained / "results.json").read_text()
+
+
+def test_several_text_columns_train_and_the_card_joins_them_as_trained(tmp_path):
+    """--text_column keyword,headline: one input in the documented format; the card's snippet builds its
+    input from the fields in that format and runs in a fresh process."""
+    rows = list(csv.DictReader(bbc_headlines(tmp_path / "headlines.csv").open(encoding="utf-8")))
+    for i, row in enumerate(rows):
+        row["keyword"] = "" if i % 4 == 0 else row["headline"].split()[0].lower()
+    data = write_csv(tmp_path / "two_columns.csv", rows)
+    output = tmp_path / "out"
+    args = [
+        "--train_file", str(data), "--text_column", "keyword,headline", "--label_column", "topic",
+        "--output_dir", str(output), "--models", "scratch-simple", "--num_train_epochs", "1", "--vocab_size", "300",
+        "--latency_samples", "2", "--test_split_percentage", "20", "--validation_split_percentage", "20",
+    ]  # fmt: skip
+    run_script("train_text.py", args, cwd=tmp_path)
+    dataset = json.loads((output / "dataset.json").read_text())
+    assert dataset["input_fields"] == ["keyword", "headline"]
+    examples = [t for texts in dataset["examples"].values() for t in texts]
+    assert all(re.fullmatch(r"(keyword: \S+ \| )?headline: .+", t) for t in examples), examples
+    card = (output / "scratch-simple" / "README.md").read_text()
+    assert "`keyword: <keyword> | headline: <headline>`" in card and "fields = {'keyword': " in card
+    check_model_card(output / "scratch-simple", tmp_path)

@@ -17,3 +17,16 @@ def join_fields(values: dict[str, Any]) -> str:
 def input_format(fields: list[str]) -> str:
     """How the ``fields`` are joined, for cards and the Space: ``keyword: <keyword> | text: <text>``."""
     return SEPARATOR.join(f"{name}: <{name}>" for name in fields)
+
+
+def split_fields(text: str, fields: list[str]) -> dict[str, str] | None:
+    """The field values of a ``text`` that ``join_fields`` made from ``fields`` (a left-out value is ""),
+    or None when the text cannot be read back unambiguously (a value holding `` | ``)."""
+    values = {}
+    for part in text.split(SEPARATOR):
+        name, colon, value = part.partition(": ")
+        if not colon or name not in fields or name in values:
+            return None
+        values[name] = value
+    values = {name: values.get(name, "") for name in fields}
+    return values if join_fields(values) == text else None

@@ -54,11 +54,11 @@ class DeployArguments:
     dry_run: bool = field(default=False, metadata={"help": "List what would be uploaded; send nothing."})
 
 
-def imported_modules(start: Path) -> list[Path]:
-    """The ``training`` modules that ``start`` imports, directly or through each other. Read from the
+def imported_modules(*starts: Path) -> list[Path]:
+    """The ``training`` modules that the ``starts`` import, directly or through each other. Read from the
     source (ast) rather than by importing: the Space must get exactly what the app needs."""
     seen: set[Path] = set()
-    todo = [start]
+    todo = list(starts)
     while todo:
         tree = ast.parse(todo.pop().read_text(encoding="utf-8"))
         for node in ast.walk(tree):
@@ -87,7 +87,9 @@ def plan_space(sources: dict[str, list[str]], title: str) -> tuple[dict[str, Pat
     """Every file of the Space (path in the repo -> local file or content) and the Hub model ids it
     loads. Local directories are checked here, before anything is sent."""
     files: dict[str, Path | bytes] = {name: SPACE_DIR / name for name in APP_FILES}
-    files.update({str(p.relative_to(ROOT)): p for p in imported_modules(SPACE_DIR / "catalog.py")})
+    files.update(
+        {str(p.relative_to(ROOT)): p for p in imported_modules(SPACE_DIR / "app.py", SPACE_DIR / "catalog.py")}
+    )
     config: dict[str, list[str]] = {}
     hub_ids = []
     for kind, entries in sources.items():

@@ -13,6 +13,7 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from training.core.fields import input_format, split_fields
 from training.core.metrics import SCALAR_METRICS
 from training.core.results import comparison_rows
 from training.reporting.insights import overall_calibration, seconds
@@ -224,6 +225,8 @@ def build_model_card(
         usage_imports = ["from transformers import pipeline"]
         first_class = next(iter(description["examples"].values()))
         example_input = repr(first_class[0] if first_class else "An example text.")
+        fields = description.get("input_fields") or []
+        example_fields = split_fields(first_class[0], fields) if first_class and fields else None
     kind_text = (
         "trained from scratch (random initialisation) on this dataset"
         if metrics["kind"] == "scratch"
@@ -297,7 +300,9 @@ def build_model_card(
         repeated_text=_repeated(metrics, primary),
         latency=f"{metrics['inference_ms_per_sample']:.1f} ms" if metrics.get("inference_ms_per_sample") else "n/a",
         usage_imports=usage_imports,
-        example_input=example_input,
+        example_input="text" if example_fields else example_input,
+        example_fields=example_fields,
+        input_format=input_format(fields) if fields else "",
         trust_remote_code=bool(modeling_files),
         modeling_files=", ".join(modeling_files),
         intended_use=(
