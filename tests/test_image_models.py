@@ -108,3 +108,29 @@ def test_bad_model_arguments():
         ImageModelArguments(image_size=4)
     with pytest.raises(UserError, match="could not load the pretrained image model 'no-such/model'"):
         IMAGE_MODELS["pretrained"].build(ImageModelArguments(model_name_or_path="no-such/model"), LABELS, False)
+
+
+@pytest.mark.parametrize(
+    ("architecture", "head"),
+    [
+        ("vit", {"classifier.weight", "classifier.bias"}),  # no head in the checkpoint: missing
+        ("resnet", {"classifier.1.weight", "classifier.1.bias"}),  # 10 classes there: mismatched
+        ("timm-resnet", {"timm_model.fc.weight", "timm_model.fc.bias"}),
+        ("resnet-fitting-head", {"classifier.1.weight", "classifier.1.bias"}),  # 3 classes already: the last Linear
+    ],
+)
+def test_the_frozen_head_is_found_from_the_model(tmp_path, architecture, head):
+    from tests.tiny_models import tiny_resnet, tiny_timm_resnet, tiny_vit
+
+    build = {"vit": tiny_vit, "resnet": tiny_resnet, "timm-resnet": tiny_timm_resnet,
+             "resnet-fitting-head": lambda p: tiny_resnet(p, num_labels=len(LABELS))}[architecture]  # fmt: skip
+    path = build(tmp_path / architecture)
+    args = ImageModelArguments(model_name_or_path=str(path), freeze_backbone=True)
+    run = IMAGE_MODELS["pretrained-frozen"].build(args, LABELS, False)
+    assert {n for n, p in run.model.named_parameters() if p.requires_grad} == head
+    pixels = run.processor(Image.new("RGB", (50, 40)), return_tensors="pt")["pixel_values"]
+    assert pixels.shape == (1, 3, 32, 32) and run.details["image_size"] == 32
+    batchnorms = [m for m in run.model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    before = [m.running_mean.clone() for m in batchnorms]
+    run.model.train()(pixel_values=torch.randn(2, 3, 32, 32))
+    assert all(torch.equal(b, m.running_mean) for b, m in zip(before, batchnorms, strict=True))

@@ -135,25 +135,30 @@ def resolve_backbone(name_or_path: str | None) -> tuple[str, str]:
     return str(converted_checkpoint()), BASE_MODEL
 
 
-def classification_head(model: nn.Module) -> nn.Module:
-    """The layer(s) that ``ignore_mismatched_sizes`` re-initialised: the part a frozen backbone still trains."""
-    if hasattr(model, "timm_model"):
-        return model.timm_model.get_classifier()
-    head = getattr(model, "classifier", None)
-    if head is None:
+def classification_head(model: nn.Module, new_parameters: set[str]) -> list[nn.Parameter]:
+    """The head a frozen backbone still trains, found from the model rather than from a list of layer names:
+    the parameters ``from_pretrained`` initialised anew (``new_parameters``: missing from the checkpoint, as
+    ViT's in21k checkpoint has no classifier, or of another size, as ResNet's 1000 ImageNet classes). When the
+    checkpoint already had a head of the right size, the last linear layer with one output per class."""
+    head = [p for name, p in model.named_parameters() if name in new_parameters]
+    if head:
+        return head
+    linear = [m for m in model.modules() if isinstance(m, nn.Linear) and m.out_features == model.config.num_labels]
+    if not linear:
         raise UserError(f"cannot find the classification head of {type(model).__name__} to freeze the backbone.")
-    return head
+    return list(linear[-1].parameters())
 
 
 def _keep_eval_mode(module: nn.Module, args: Any) -> None:
     module.training = False
 
 
-def freeze_backbone(model: nn.Module) -> None:
+def freeze_backbone(model: nn.Module, new_parameters: set[str]) -> None:
     """Train the head only, on the backbone exactly as pretrained: its BatchNorm layers stay in
     eval mode (running ImageNet statistics), since in train mode they would normalise with each
-    batch's statistics and the head would learn features that differ from the ones seen at inference."""
-    head = set(classification_head(model).parameters())
+    batch's statistics and the head would learn features that differ from the ones seen at inference.
+    LayerNorm (ViT) has no running statistics: its weights are frozen with the rest of the backbone."""
+    head = set(classification_head(model, new_parameters))
     for parameter in model.parameters():
         parameter.requires_grad = parameter in head
     for module in model.modules():
@@ -193,8 +198,8 @@ def _resize_hub(processor: Any, size: int | None) -> tuple[Any, int, float]:
 def build_pretrained(args: ImageModelArguments, label_names: list[str], small_images: bool) -> ModelRun:
     path, base_model = resolve_backbone(args.model_name_or_path)
     try:
-        model = AutoModelForImageClassification.from_pretrained(
-            path, ignore_mismatched_sizes=True, **_labels(label_names)
+        model, loading = AutoModelForImageClassification.from_pretrained(
+            path, ignore_mismatched_sizes=True, output_loading_info=True, **_labels(label_names)
         )
         processor = None if hasattr(model, "timm_model") else AutoImageProcessor.from_pretrained(path)
     except OSError as error:
@@ -207,7 +212,7 @@ def build_pretrained(args: ImageModelArguments, label_names: list[str], small_im
     else:
         processor, size, crop_pct = _resize_hub(processor, args.image_size)
     if args.freeze_backbone:
-        freeze_backbone(model)
+        freeze_backbone(model, {*loading["missing_keys"], *(key for key, *_ in loading["mismatched_keys"])})
     mode = "frozen backbone, head trained" if args.freeze_backbone else "fine-tuned end to end"
     architecture = f"{type(model).__name__} from {base_model} at {size} px ({mode})"
     details = {"base_model": base_model, "backbone": "frozen" if args.freeze_backbone else "fine-tuned"}

@@ -213,6 +213,7 @@ def build_model_card(
     header, rows = comparison_rows(results["models"], primary)
     modeling_files = sorted(p.name for p in model_dir.glob("modeling_*.py"))
     is_image = task == "image-classification"
+    fields, example_fields = description.get("input_fields") or [], None
     if is_image:
         local = Path(model_id).exists()
         usage_imports = ["from transformers import pipeline"]
@@ -225,7 +226,6 @@ def build_model_card(
         usage_imports = ["from transformers import pipeline"]
         first_class = next(iter(description["examples"].values()))
         example_input = repr(first_class[0] if first_class else "An example text.")
-        fields = description.get("input_fields") or []
         example_fields = split_fields(first_class[0], fields) if first_class and fields else None
     kind_text = (
         "trained from scratch (random initialisation) on this dataset"
