@@ -65,9 +65,9 @@ def test_run_writes_the_documented_layout(trained):
     assert len(dataset["examples"]["sports"]) == 3
     assert (trained / "class_balance.png").stat().st_size > 1000
     results = json.loads((trained / "results.json").read_text())
-    assert [m["name"] for m in results["models"]] == list(TEXT_MODELS)
+    assert [m["name"] for m in results["models"]] == [*TEXT_MODELS, "ensemble"]
     assert results["primary_metric"] == "accuracy" and "balanced" in results["primary_metric_reason"]
-    assert set(results["overfitting"]) == set(TEXT_MODELS)
+    assert set(results["overfitting"]) == {*TEXT_MODELS, "ensemble"}
     assert "| model | kind | accuracy * |" in (trained / "comparison.md").read_text()
     for name in TEXT_MODELS:
         metrics = json.loads((trained / name / "metrics.json").read_text())
@@ -95,7 +95,7 @@ def test_run_writes_the_documented_layout(trained):
             assert config["max_sequence_length"] == 32
 
 
-@pytest.mark.parametrize("name", list(TEXT_MODELS))
+@pytest.mark.parametrize("name", [*TEXT_MODELS, "ensemble"])
 def test_saved_model_reloads_in_a_fresh_process_with_the_same_predictions(trained, tmp_path, name):
     with (trained / name / "predictions.csv").open(encoding="utf-8") as handle:
         expected = list(csv.DictReader(handle))
@@ -171,3 +171,21 @@ def test_several_text_columns_train_and_the_card_joins_them_as_trained(tmp_path)
     card = (output / "scratch-simple" / "README.md").read_text()
     assert "`keyword: <keyword> | headline: <headline>`" in card and "fields = {'keyword': " in card
     check_model_card(output / "scratch-simple", tmp_path)
+
+
+def test_the_ensemble_is_the_weighted_vote_of_the_others_and_is_carded(trained, tmp_path):
+    import numpy as np
+
+    metrics = json.loads((trained / "ensemble" / "metrics.json").read_text())
+    assert set(metrics["members"]) == set(TEXT_MODELS) and sum(metrics["members"].values()) == pytest.approx(1)
+    assert metrics["kind"] == "ensemble" and metrics["hyperparameters"]["weights_chosen_by"] == "validation log loss"
+    members = {n: np.load(trained / n / "probabilities.npz") for n in TEXT_MODELS}
+    for split in ("validation", "test"):
+        vote = sum(w * members[n][f"{split}_probs"] for n, w in metrics["members"].items())
+        assert np.allclose(np.load(trained / "ensemble" / "probabilities.npz")[f"{split}_probs"], vote)
+    config = json.loads((trained / "ensemble" / "config.json").read_text())
+    assert config["custom_pipelines"]["text-classification"]["impl"] == "modeling_soft_vote.SoftVotePipeline"
+    card = (trained / "ensemble" / "README.md").read_text()
+    assert "lowest log loss on the validation split" in card and "learning_curves.png" not in card
+    snippet = re.search(r"```python\n(.*?)```", card, re.S).group(1)
+    assert "'label'" in run_in_fresh_process(snippet, [], tmp_path)

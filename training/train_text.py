@@ -27,18 +27,19 @@ from transformers import DataCollatorWithPadding, TrainingArguments, set_seed
 from training.core.arguments import RunArguments, ScriptArguments, parse_arguments
 from training.core.data import ClassificationData, finalize
 from training.core.describe import describe_dataset
+from training.core.ensemble import ENSEMBLE
 from training.core.errors import run_cli
 from training.core.experiment import EvaluationInputs, PreparedModel
 from training.core.progress import timed
 from training.text.data import TextDataArguments, load_text_data
 from training.text.describe import shorten, text_examples, text_statistics
 from training.text.lineup import TEXT_MODELS, TextModelArguments
-from training.workflow import describe_run, finish_run, finished_model, start_run, train_model
+from training.workflow import describe_run, finish_run, finished_model, start_run, train_model, vote_ensemble
 
 logger = logging.getLogger("train_text")
 
 TASK = "text-classification"
-LINEUP = TEXT_MODELS
+LINEUP = [*TEXT_MODELS, ENSEMBLE]  # the ensemble votes over the others: core/ensemble.py
 
 
 def parse(argv: list[str] | None = None) -> ScriptArguments:
@@ -103,7 +104,10 @@ def main() -> None:
     for name in run.names:
         if finished_model(run, name):
             continue
-        train_model(run, partial(prepare, name, args, data), data, inputs, args.run, args.training.seed)
+        if name == ENSEMBLE:  # the soft vote of the models above, weighed on the validation split
+            vote_ensemble(run, data, inputs)
+        else:
+            train_model(run, partial(prepare, name, args, data), data, inputs, args.run, args.training.seed)
 
     finish_run(run, description)
 

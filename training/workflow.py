@@ -21,6 +21,7 @@ from training.core.analysis import plot_run_curves
 from training.core.arguments import RunArguments, ScriptArguments, selected_models
 from training.core.data import ClassificationData
 from training.core.describe import write_description
+from training.core.ensemble import ENSEMBLE, fit_ensemble
 from training.core.errors import UserError
 from training.core.experiment import (
     EvaluationInputs,
@@ -40,6 +41,7 @@ from training.core.results import (
     choose_primary_metric,
     clear_previous_run,
     wants_resume,
+    write_json,
     write_results,
 )
 from training.hub.publish import check_push_access, publish_run, split_hub_model_id
@@ -81,6 +83,10 @@ def start_run(task: str, lineup: list[str], args: ScriptArguments) -> Run:
     names = selected_models(run_args.models, lineup)
     output_dir = Path(training_args.output_dir)
     resume = wants_resume(training_args.resume_from_checkpoint)
+    if ENSEMBLE in names and len(names) < 3 and not resume:  # its members come from this run (or the resumed one)
+        raise UserError(f"the {ENSEMBLE} votes over at least two other models: add them to --models.")
+    if ENSEMBLE in names and names[-1] != ENSEMBLE:
+        names = [n for n in names if n != ENSEMBLE] + [ENSEMBLE]  # after its members
     check_output_dir(output_dir, run_args.overwrite_output_dir, resume)
     push = None
     if training_args.push_to_hub:
@@ -156,6 +162,19 @@ def train_model(
         more_measurements=more_measurements,
     )  # fmt: skip
     run.summaries.append(metrics)
+    return metrics
+
+
+def vote_ensemble(run: Run, data: ClassificationData, inputs: EvaluationInputs) -> dict[str, Any]:
+    """The soft vote of the run's other models, weighed on validation (``core/ensemble.py``), saved as
+    ``OUTPUT_DIR/ensemble`` and added to the comparison like a trained model."""
+    metrics: dict[str, Any] = {}
+    if run.is_main:
+        members = [m for m in run.summaries if m["kind"] != "ensemble"]
+        metrics = fit_ensemble(run.output_dir, members, data.label_names, inputs)
+        write_json(metrics, run.output_dir / ENSEMBLE / "metrics.json")
+        run.summaries.append(metrics)
+    PartialState().wait_for_everyone()
     return metrics
 
 

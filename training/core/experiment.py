@@ -38,6 +38,7 @@ from training.core.results import write_json
 logger = logging.getLogger(__name__)
 
 CHECKPOINTS = "checkpoints"
+PROBABILITIES = "probabilities.npz"
 
 
 @dataclass
@@ -142,7 +143,11 @@ def measure_latency_ms(model: Any, processor: Any, inputs: EvaluationInputs) -> 
     """Median milliseconds per example through ``pipeline`` at batch size 1 on the CPU."""
     if not inputs.latency_inputs:
         return None
-    classifier = pipeline(inputs.task, model=model.to("cpu"), device="cpu", **{inputs.processor_argument: processor})
+    if isinstance(model, str):  # a folder (the ensemble): its own pipeline, whatever code it ships
+        classifier = pipeline(inputs.task, model=model, device="cpu", trust_remote_code=True)
+    else:
+        processor_kwargs = {inputs.processor_argument: processor}
+        classifier = pipeline(inputs.task, model=model.to("cpu"), device="cpu", **processor_kwargs)
     classifier(inputs.latency_inputs[0], **inputs.pipeline_kwargs)  # warm-up
     timings = []
     for example in inputs.latency_inputs:
@@ -268,13 +273,8 @@ def _save_model(
     and its metrics (``metrics.json`` is written by the caller, last)."""
     run, args = prepared.run, trainer.args
     model_dir = Path(args.output_dir).parent  # Trainer's output_dir: the model's checkpoints folder
-    split_metrics = {
-        split: classification_metrics(labels, probs, label_names) for split, (probs, labels) in predictions.items()
-    }
+    split_metrics = score_predictions(predictions, label_names)
     test_probs, test_labels = predictions["test"]
-    # The test split's curve points and calibration bins (the run's ROC, PR and reliability figures).
-    split_metrics["test"]["curves"] = curves(test_labels, test_probs, label_names)
-    split_metrics["test"]["calibration"] = calibration(test_labels, test_probs)
     trainer.save_model(str(model_dir))
     # A pickle of every TrainingArguments field, --hub_token included: the hyperparameters that
     # matter are in metrics.json instead, and nothing pickled should be published.
@@ -310,18 +310,38 @@ def _save_model(
             model, run.processor, test_probs, test_labels, label_names, inputs.test_example, inputs.test_display,
             inputs.top_losses, model_dir,
         )  # fmt: skip
-    plot_curves_of(metrics, model_dir)
-    _write_predictions(model_dir / "predictions.csv", inputs.test_display, test_labels, test_probs, label_names)
-    plot_confusion_matrix(
-        split_metrics["test"]["confusion_matrix"],
-        label_names,
-        f"{run.name}: test confusion matrix",
-        model_dir / "confusion_matrix.png",
-    )
+    write_evaluation(metrics, predictions, label_names, inputs, model_dir)
     plot_learning_curves(
         metrics["history"], primary_metric, f"{run.name}: learning curves", model_dir / "learning_curves.png"
     )
     return metrics
+
+
+def score_predictions(
+    predictions: dict[str, tuple[np.ndarray, np.ndarray]], label_names: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Each split's metrics from its (probabilities, labels); the test split's also with its curve points and
+    calibration bins (the run's ROC, PR and reliability figures)."""
+    scores = {split: classification_metrics(y, probs, label_names) for split, (probs, y) in predictions.items()}
+    test_probs, test_labels = predictions["test"]
+    scores["test"]["curves"] = curves(test_labels, test_probs, label_names)
+    scores["test"]["calibration"] = calibration(test_labels, test_probs)
+    return scores
+
+
+def write_evaluation(
+    metrics: dict[str, Any], predictions: dict[str, tuple[np.ndarray, np.ndarray]], label_names: list[str],
+    inputs: EvaluationInputs, model_dir: Path,
+) -> None:  # fmt: skip
+    """A model's evaluation files: ``curves.png``, ``confusion_matrix.png``, ``predictions.csv`` (test) and
+    ``probabilities.npz`` (every split's class probabilities, which the run's ensemble weighs)."""
+    plot_curves_of(metrics, model_dir)
+    arrays = {f"{split}_probs": probs for split, (probs, _) in predictions.items()}
+    np.savez_compressed(model_dir / PROBABILITIES, **arrays, **{f"{s}_labels": y for s, (_, y) in predictions.items()})
+    test_probs, test_labels = predictions["test"]
+    _write_predictions(model_dir / "predictions.csv", inputs.test_display, test_labels, test_probs, label_names)
+    title = f"{metrics['name']}: test confusion matrix"
+    plot_confusion_matrix(metrics["test"]["confusion_matrix"], label_names, title, model_dir / "confusion_matrix.png")
 
 
 def score_summary(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -54,6 +54,10 @@ def is_text(processor: Any) -> bool:
 def explain(model: nn.Module, processor: Any, example: Any, target: int | None = None) -> Explanation:
     """Explain ``model``'s prediction for one raw ``example`` (a string, or an image: PIL, path or array), towards
     class ``target`` (default: the predicted one)."""
+    if processor is None:
+        raise ValueError(
+            f"{type(model).__name__} has no processor of its own to explain through (an ensemble: see its members)."
+        )
     if is_text(processor):
         return explain_text(model, processor, example, target)
     return explain_image(model, processor, example, target)

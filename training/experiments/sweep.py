@@ -60,6 +60,7 @@ from torch import nn
 from transformers import EarlyStoppingCallback, HfArgumentParser, Trainer, TrainerCallback, TrainingArguments
 
 from training.core.arguments import split_passthrough
+from training.core.ensemble import ENSEMBLE
 from training.core.errors import UserError, run_cli
 from training.core.experiment import PreparedModel, build_trainer, use_all_cpu_cores
 from training.core.results import choose_primary_metric, markdown_table, write_json
@@ -476,8 +477,9 @@ def main() -> None:
     if sweep.cpus_per_trial < 1:
         raise UserError(f"--cpus_per_trial must be at least 1 (got {sweep.cpus_per_trial}).")
     script = importlib.import_module(f"training.train_{sweep.task}")
-    if sweep.model not in script.LINEUP:
-        raise UserError(f"unknown {sweep.task} model {sweep.model!r}; choose from {', '.join(script.LINEUP)}.")
+    trained = [name for name in script.LINEUP if name != ENSEMBLE]  # the ensemble has no hyperparameters to search
+    if sweep.model not in trained:
+        raise UserError(f"unknown {sweep.task} model {sweep.model!r}; choose from {', '.join(trained)}.")
     output_dir = Path(sweep.output_dir or f"outputs/sweep-{sweep.task}-{sweep.model}")
     args = script.parse([*passthrough, "--output_dir", str(output_dir / "trials")])
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)

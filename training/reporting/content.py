@@ -162,12 +162,16 @@ def models_section(run: Run) -> Section:
         f"'num_trainable_parameters')}} for m in results[{run.number}]['models']])",
     )
     scratch = [m["name"] for m in models if m["kind"] == "scratch"]
-    pretrained = [m["name"] for m in models if m["kind"] != "scratch"]
+    pretrained = [m["name"] for m in models if m["kind"] == "pretrained"]
+    ensembles = [m for m in models if m["kind"] == "ensemble"]
     text = f"{{tab:models-{run.number}}} lists the models."
     if scratch:
         text += f" Trained from scratch: {', '.join(scratch)}."
     if pretrained:
         text += f" Fine-tuned from pretrained weights: {', '.join(pretrained)}."
+    for ensemble in ensembles:
+        vote = ", ".join(f"{n} {w:g}" for n, w in ensemble["members"].items() if w)
+        text += f" {ensemble['name']} is the soft vote of the others, weighted on the validation split ({vote})."
     return Section("Models", [Paragraph(text), table], role="models")
 
 

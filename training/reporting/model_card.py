@@ -98,6 +98,8 @@ def _limitations(metrics: dict[str, Any], results: dict[str, Any], description: 
         items.append(f"Texts are truncated to {metrics['hyperparameters']['max_seq_length']} tokens, as in training.")
     if metrics["kind"] == "scratch":
         items.append("Trained from scratch on this dataset only: expect it to fail on inputs unlike the training data.")
+    elif metrics["kind"] == "ensemble":
+        items.append("Runs every member for each input: as slow as its members together, and as biased as they are.")
     else:
         items.append("Inherits what its base model learnt in pretraining, biases included; check them for your use.")
     return items
@@ -201,7 +203,11 @@ def build_model_card(
         license=license,
         library_name="transformers",
         pipeline_tag=task,
-        tags=[task, "from-scratch" if metrics["kind"] == "scratch" else "fine-tuned", "classification-lab"],
+        tags=[
+            task,
+            {"scratch": "from-scratch", "ensemble": "ensemble"}.get(metrics["kind"], "fine-tuned"),
+            "classification-lab",
+        ],  # fmt: skip
         datasets=[dataset_id] if dataset_id else None,
         base_model=base_model,
         metrics=sorted({CARD_METRICS[key][0] for key in CARD_METRICS if test.get(key) is not None}),
@@ -227,11 +233,20 @@ def build_model_card(
         first_class = next(iter(description["examples"].values()))
         example_input = repr(first_class[0] if first_class else "An example text.")
         example_fields = split_fields(first_class[0], fields) if first_class and fields else None
-    kind_text = (
-        "trained from scratch (random initialisation) on this dataset"
-        if metrics["kind"] == "scratch"
-        else "pretrained weights fine-tuned on this dataset"
-        + (" (backbone frozen, only the head trained)" if metrics.get("backbone") == "frozen" else "")
+    kind_text = {
+        "scratch": "trained from scratch (random initialisation) on this dataset",
+        "ensemble": "the soft vote of other models of the run (not trained itself: weights chosen on validation)",
+    }.get(metrics["kind"], "pretrained weights fine-tuned on this dataset")
+    if metrics.get("backbone") == "frozen":
+        kind_text += " (backbone frozen, only the head trained)"
+    members = metrics.get("members") or {}
+    ensemble_text = (
+        f"The weighted mean of the class probabilities of {', '.join(f'{n} ({w:g})' for n, w in members.items())}: "
+        "the weights, in steps of 0.1 summing to 1, are those whose vote has the lowest log loss on the validation "
+        "split. Each member loads from its own folder beside this one (or, on the Hub, its repo beside this one), "
+        f"through `pipeline`; it cost its members' training time, {seconds(metrics['train_runtime_s'])} in all."
+        if members
+        else ""
     )
     hyperparameters = [(k, v) for k, v in metrics["hyperparameters"].items() if v is not None]
     return ModelCard.from_template(
@@ -270,7 +285,11 @@ def build_model_card(
         reproduce_command=(results.get("provenance") or {}).get("command"),
         reproduce_versions=provenance_text(results.get("provenance") or {}),
         train_runtime=seconds(metrics["train_runtime_s"]),
-        throughput=f"{metrics['train_samples_per_second']:.1f} training examples/s",
+        throughput=f"{metrics['train_samples_per_second']:.1f} training examples/s"
+        if metrics.get("train_samples_per_second")
+        else "its members' training",
+        ensemble_text=ensemble_text,
+        learning_curves=bool(metrics.get("history")),
         training_device=metrics.get("training_device", "the training machine"),
         primary_metric=primary,
         primary_metric_reason=results["primary_metric_reason"],

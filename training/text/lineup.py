@@ -14,6 +14,7 @@ from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTok
 from training.core.errors import UserError
 from training.core.experiment import ModelRun
 from training.models.modeling_bag_of_embeddings import BagOfEmbeddingsConfig, BagOfEmbeddingsForSequenceClassification
+from training.models.modeling_text_cnn import TextCNNConfig, TextCNNForSequenceClassification
 from training.models.modeling_text_rnn import TextRNNConfig, TextRNNForSequenceClassification
 from training.text.tokenizers import glove_tokenizer_and_vectors, train_wordpiece_tokenizer
 
@@ -26,6 +27,7 @@ OFFLINE_TRANSFORMER = "sentence-transformers/all-MiniLM-L6-v2"
 for _config, _model in (
     (BagOfEmbeddingsConfig, BagOfEmbeddingsForSequenceClassification),
     (TextRNNConfig, TextRNNForSequenceClassification),
+    (TextCNNConfig, TextCNNForSequenceClassification),
 ):
     _config.register_for_auto_class()
     _model.register_for_auto_class("AutoModelForSequenceClassification")
@@ -48,6 +50,21 @@ class TextModelArguments:
     embedding_dim: int = field(default=128, metadata={"help": "Embedding width of the scratch models."})
     hidden_size: int = field(default=128, metadata={"help": "Recurrent state size (each direction)."})
     dropout: float = field(default=0.3, metadata={"help": "Dropout of the scratch and GloVe models."})
+    complex_encoder: str = field(
+        default="cnn",
+        metadata={
+            "help": "scratch-complex's network: cnn (Kim 2014: convolutions of widths 3/4/5, max over time) or "
+            "bigru (bidirectional GRU with --rnn_pooling). README: why cnn is the default."
+        },
+    )
+    num_filters: int = field(default=100, metadata={"help": "Filters per convolution width (cnn)."})
+    cnn_pooling: str = field(
+        default="max",
+        metadata={
+            "help": "cnn: max over time (Kim 2014), max_mean (and the mean), or max_bag (and the mean of the "
+            "token embeddings)."
+        },
+    )
     rnn_pooling: str = field(
         default="max",
         metadata={"help": "How the recurrent models summarise a text: attention, max or mean over time."},
@@ -60,6 +77,8 @@ class TextModelArguments:
     )
 
     def __post_init__(self) -> None:
+        if self.complex_encoder not in ("cnn", "bigru"):
+            raise UserError(f"--complex_encoder must be cnn or bigru (got {self.complex_encoder!r}).")
         if self.rnn_pooling not in ("attention", "max", "mean"):
             raise UserError(f"--rnn_pooling must be attention, max or mean (got {self.rnn_pooling!r}).")
 
@@ -103,6 +122,18 @@ def build_scratch_complex(
     args: TextModelArguments, texts: list[str], label_names: list[str], max_length: int
 ) -> ModelRun:
     tokenizer = train_wordpiece_tokenizer(texts, args.vocab_size, max_length)
+    if args.complex_encoder == "cnn":
+        config = TextCNNConfig(
+            embedding_dim=args.embedding_dim, num_filters=args.num_filters, dropout=args.dropout,
+            pooling=args.cnn_pooling,
+            **_common_config(label_names, tokenizer, max_length),
+        )  # fmt: skip
+        architecture = (
+            f"CNN (Kim 2014): WordPiece {len(tokenizer)} -> embedding {args.embedding_dim} -> convolutions of widths "
+            f"{'/'.join(map(str, config.kernel_sizes))} x {args.num_filters} filters -> ReLU -> max over time "
+            f"-> dropout {args.dropout} -> linear {len(label_names)}"
+        )
+        return ModelRun(architecture, TextCNNForSequenceClassification(config), tokenizer)
     config = TextRNNConfig(
         embedding_dim=args.embedding_dim, hidden_size=args.hidden_size, cell="gru", bidirectional=True,
         pooling=args.rnn_pooling, dropout=args.dropout, **_common_config(label_names, tokenizer, max_length),
@@ -171,11 +202,19 @@ TEXT_MODELS: dict[str, TextModelSpec] = {
     ),
     "scratch-complex": TextModelSpec(
         "scratch",
-        "BiGRU with max pooling over time, WordPiece tokenizer trained on the data",
+        "CNN over word-piece embeddings (Kim 2014), WordPiece tokenizer trained on the data",
         build_scratch_complex,
-        # 512 tokens with a narrower GRU: at 256 tokens it overfitted and landed at 0.88-0.94 on BBC
-        # depending on the run; at 512 it converges steadily (0.939) in the same time.
-        {**_SCRATCH, "learning_rate": 2e-3, "num_train_epochs": 12, "max_seq_length": 512, "hidden_size": 64},
+        # Kim's settings: dropout 0.5 before the classifier only; Adam at 1e-3 (2e-3 with dropout on the
+        # embeddings too: 0.912 on BBC test; these: 0.941). README, "Why a CNN": the cross-validated comparison.
+        {
+            **_SCRATCH,
+            "learning_rate": 1e-3,
+            "num_train_epochs": 20,
+            "early_stopping_patience": 4,
+            "max_seq_length": 512,
+            "dropout": 0.5,
+            "hidden_size": 64,
+        },
     ),
     "glove-lstm": TextModelSpec(
         "pretrained",

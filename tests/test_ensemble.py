@@ -1,0 +1,53 @@
+"""The run's ensemble: weights chosen on validation by log loss over a grid on the simplex, and the checks
+that stop a run before it trains anything."""
+
+import numpy as np
+import pytest
+
+from tests.conftest import run_main, sentiment_csv_args
+from training.core.ensemble import simplex_grid, vote_weights
+
+
+def test_the_grid_covers_the_simplex():
+    grid = simplex_grid(3, 10)
+    assert len(grid) == 66  # C(12, 2)
+    assert np.allclose(grid.sum(axis=1), 1) and (grid >= 0).all()
+    assert [1.0, 0.0, 0.0] in grid.tolist() and [0.0, 0.0, 1.0] in grid.tolist()
+
+
+def test_a_sure_and_right_member_takes_all_the_weight():
+    labels = np.array([0, 1, 1, 0, 1])
+    right = np.eye(2)[labels] * 0.98 + 0.01
+    coin = np.full((5, 2), 0.5)
+    assert vote_weights([coin, right], labels).tolist() == [0.0, 1.0]
+
+
+def test_members_right_on_different_examples_share_the_weight():
+    labels = np.array([0, 0, 1, 1])
+    # Each member is sure and right on two examples and unsure on the other two.
+    first = np.array([[0.95, 0.05], [0.95, 0.05], [0.5, 0.5], [0.5, 0.5]])
+    second = np.array([[0.5, 0.5], [0.5, 0.5], [0.05, 0.95], [0.05, 0.95]])
+    assert vote_weights([first, second], labels).tolist() == [0.5, 0.5]
+
+
+def test_an_ensemble_without_two_members_is_refused_before_training(tmp_path, capsys):
+    from training.train_text import main
+
+    argv = [*sentiment_csv_args(tmp_path / "d.csv"), "--models", "scratch-simple,ensemble",
+            "--output_dir", str(tmp_path / "out")]  # fmt: skip
+    code, err = run_main(main, "train_text.py", argv, capsys)
+    assert code == 2 and "votes over at least two other models" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_shipped_pipeline_finds_its_members(tmp_path):
+    from training.models.modeling_soft_vote import member_source
+
+    (tmp_path / "run" / "ensemble").mkdir(parents=True)
+    assert member_source(str(tmp_path / "run" / "ensemble"), {"name": "glove-lstm"}) == str(
+        tmp_path / "run" / "glove-lstm"
+    )
+    assert member_source("alice/news-ensemble", {"name": "glove-lstm"}) == "alice/news-glove-lstm"
+    assert member_source("alice/news-ensemble", {"name": "cnn", "source": "bob/cnn"}) == "bob/cnn"
+    with pytest.raises(ValueError, match="cannot find the members"):
+        member_source("alice/my-vote", {"name": "cnn"})
