@@ -35,8 +35,16 @@ def run(script: str, name: str, spec: dict[str, Any], output_root: Path, process
     rows: list[tuple[str, Any, str, bool | None]] = []
     if spec.get("max_wall_s"):
         rows.append(("wall time (s)", round(wall, 1), f"<= {spec['max_wall_s']}", wall <= spec["max_wall_s"]))
+
+    def score(model: dict[str, Any]) -> float:  # split "cv": the mean over the cross-validation folds
+        return model["cross_validation"]["metrics"][metric]["mean"] if split == "cv" else model[split][metric]
+
+    scores = {model["name"]: score(model) for model in results["models"]}
     for model in results["models"]:
-        value, target = model[split][metric], spec["targets"].get(model["name"])
+        value, target = scores[model["name"]], spec["targets"].get(model["name"])
+        if model["name"] in spec.get("relative_targets", {}):  # model -> (other model, margin): >= other + margin
+            other, margin = spec["relative_targets"][model["name"]]
+            target = round(scores[other] + margin, 4)
         passed = None if target is None else value >= target
         rows.append((f"{model['name']} {split} {metric}", round(value, 4), f">= {target}" if target else "", passed))
         limit = spec.get("max_train_s", {}).get(model["name"])
@@ -49,6 +57,15 @@ def run(script: str, name: str, spec: dict[str, Any], output_root: Path, process
     for label, value, target, passed in rows:
         mark = "" if passed is None else ("PASS" if passed else "FAIL")
         print(f"  {label:<46} {value!s:>10}  {target:<8} {mark}")
+    for members, minimum in spec.get("best_targets", []):  # the best of several models must reach a figure
+        best = max(members, key=scores.__getitem__)
+        rows.append((f"best of {'/'.join(members)} ({best})", round(scores[best], 4), f">= {minimum}",
+                     scores[best] >= minimum))  # fmt: skip
+    for name, (other, minimum) in spec.get("speedups", {}).items():  # model -> (other run's model, minimum ratio)
+        reference = json.loads((output_root / other[0] / "results.json").read_text())["models"]
+        base = next(m for m in reference if m["name"] == other[1])["train_samples_per_second"]
+        ours = next(m for m in results["models"] if m["name"] == name)["train_samples_per_second"]
+        rows.append((f"{name} samples/s vs {other[0]}", round(ours / base, 2), f">= {minimum}", ours / base >= minimum))
     ok = all(passed is not False for *_, passed in rows)
     return {"wall_s": round(wall, 1), "ok": ok, "rows": [r[:3] for r in rows], "command": " ".join(command)}
 
@@ -56,10 +73,13 @@ def run(script: str, name: str, spec: dict[str, Any], output_root: Path, process
 def main(script: str, benchmarks: dict[str, dict[str, Any]], results_name: str, doc: str | None) -> None:
     """Command line of a bench script: ``--only NAME`` runs one of ``benchmarks``."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=sorted(benchmarks), help="run one benchmark")
+    parser.add_argument("--only", help=f"comma-separated benchmarks to run, of: {', '.join(benchmarks)}")
     parser.add_argument("--output_root", default=str(ROOT / "outputs" / "bench"), help="where the runs write")
     args = parser.parse_args()
-    names = [args.only] if args.only else list(benchmarks)
+    names = [n.strip() for n in args.only.split(",")] if args.only else list(benchmarks)
+    unknown = [n for n in names if n not in benchmarks]
+    if unknown:
+        sys.exit(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(benchmarks)}.")
     for name in names:
         for needed in benchmarks[name].get("needs", []):
             if not Path(needed).exists():
@@ -67,5 +87,7 @@ def main(script: str, benchmarks: dict[str, dict[str, Any]], results_name: str, 
     report = {name: run(script, name, benchmarks[name], Path(args.output_root)) for name in names}
     results_dir = ROOT / "bench" / "results"
     results_dir.mkdir(exist_ok=True)
-    (results_dir / f"{results_name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    path = results_dir / f"{results_name}.json"
+    earlier = json.loads(path.read_text()) if path.is_file() else {}  # a partial rerun keeps the others' figures
+    path.write_text(json.dumps({**earlier, **report}, indent=2) + "\n")
     sys.exit(0 if all(r["ok"] for r in report.values()) else 1)

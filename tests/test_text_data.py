@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import write_csv
+from tests.conftest import sentiment_data, write_csv
 from training.core.data import finalize
 from training.core.errors import UserError
 from training.text.data import BBC_NEWS, TextDataArguments, load_text_data
@@ -186,3 +186,18 @@ def test_several_text_columns_are_joined_in_the_documented_format(tmp_path):
         "keyword, text joined as 'keyword: <keyword> | text: <text>', empty values left out"
     )
     assert load(train_file=str(write_csv(tmp_path / "d.csv", rows)), label_column="target").input_fields == []
+
+
+def test_pad_to_max_length_pads_every_text_as_the_example_scripts_do(tmp_path):
+    from training.train_text import parse, prepare
+
+    path = write_csv(tmp_path / "d.csv", sentiment_data())
+    base = ["--train_file", str(path), "--text_column", "review", "--label_column", "sentiment",
+            "--max_seq_length", "24", "--vocab_size", "200", "--output_dir", str(tmp_path / "o")]  # fmt: skip
+    for extra, width in (([], None), (["--pad_to_max_length"], 24)):
+        args = parse([*base, *extra])
+        data = load_text_data(args.data, seed=42)
+        prepared = prepare("scratch-simple", args, data, data.splits, 42)
+        batch = prepared.collator([prepared.encoded["train"][i] for i in range(4)])
+        longest = max(len(prepared.encoded["train"][i]["input_ids"]) for i in range(4))
+        assert batch["input_ids"].shape[1] == (width or longest) and longest < 24

@@ -75,8 +75,9 @@ def prepare(
             remove_columns=["text"],
             desc=f"Tokenizing for {name}",
         )
+    padding = {"padding": "max_length", "max_length": max_length} if own.data.pad_to_max_length else {}
     return PreparedModel(
-        model_run, encoded, DataCollatorWithPadding(model_run.processor),
+        model_run, encoded, DataCollatorWithPadding(model_run.processor, **padding),
         dataclasses.replace(own.training, seed=seed), own.run.early_stopping_patience, {"max_seq_length": max_length},
     )  # fmt: skip
 

