@@ -225,6 +225,8 @@ def _try_it(section: Section) -> None:
             api_name=catalog.api_name(section.kind, entry.name),
             queue=False,
         )
+        if not entry.explainable:  # an ensemble: no explanation of its own
+            continue
         single.click(
             one_explanation,
             inputs=source,

@@ -60,6 +60,12 @@ class ModelEntry:
     # of the same model must not run meanwhile (the app serves several requests at once).
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
+    @property
+    def explainable(self) -> bool:
+        """Whether it has a tokenizer or image processor of its own to explain through (an ensemble has not:
+        its members' explanations are its explanation)."""
+        return any(getattr(self.classifier, a, None) is not None for a in ("tokenizer", "image_processor"))
+
     @cached_property  # read once, after loading has found the files
     def metrics(self) -> dict[str, Any] | None:
         path = self.files.get("metrics.json")
@@ -409,7 +415,7 @@ def explain_text(section: Section, text: str | None, models: list[ModelEntry] | 
     text, message = read_text(text)
     if text is None:
         return Explanations(message, {}, {})
-    models = section.available if models is None else models
+    models = [m for m in (section.available if models is None else models) if m.explainable]
     return _explain(models, text, message, "tokenizer", lambda explanation: explain.words(explanation, text))
 
 
@@ -419,7 +425,7 @@ def explain_image(section: Section, upload: Any, models: list[ModelEntry] | None
     image, message = open_image(upload)
     if image is None:
         return Explanations(message, {}, {})
-    models = section.available if models is None else models
+    models = [m for m in (section.available if models is None else models) if m.explainable]
     return _explain(models, image, message, "image_processor", _unique_heatmap)
 
 

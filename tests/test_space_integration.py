@@ -32,7 +32,7 @@ def runs(tmp_path_factory) -> dict[str, Path]:
         [
             *sentiment_csv_args(tmp / "reviews.csv"),
             "--models",
-            "scratch-simple,glove-lstm",
+            "scratch-simple,glove-lstm,ensemble",
             "--output_dir",
             str(tmp / "reviews"),
             "--num_train_epochs",
@@ -97,7 +97,7 @@ def explain_endpoints(runs: dict[str, Path], kind: str) -> list[str]:
     import catalog
 
     models = json.loads((runs[kind] / "results.json").read_text())["models"]
-    return [f"/{catalog.api_name(kind, m['name'], prefix='explain')}" for m in models]
+    return [f"/{catalog.api_name(kind, m['name'], prefix='explain')}" for m in models if m["kind"] != "ensemble"]
 
 
 def check_words(pieces: list[dict], text: str) -> None:
@@ -121,7 +121,7 @@ def test_api_gives_every_models_answer_and_clear_messages(served, runs, tmp_path
 
     client = Client(served, verbose=False)
     result = client.predict(TEXT, api_name="/predict_text")
-    assert result[0] == "" and len(labels(result)) == 2
+    assert result[0] == "" and len(labels(result)) == 3  # scratch-simple, glove-lstm and their ensemble
     assert all(label["label"] in ("positive", "negative") for label in labels(result))
     assert all(latency.endswith(" ms") for latency in result[2:-1:2]) and "agree" in result[-1]
     assert client.predict("  ", api_name="/predict_text")[0] == "Type or paste some text first."
