@@ -89,7 +89,7 @@ def text_run(hub, tmp_path_factory) -> tuple[Path, str]:
     output = tmp / "out"
     args = [
         *sentiment_csv_args(tmp / "reviews.csv"),
-        "--models", "scratch-simple,scratch-complex", "--output_dir", str(output), "--num_train_epochs", "2",
+        "--models", "scratch-simple,scratch-complex,ensemble", "--output_dir", str(output), "--num_train_epochs", "2",
         "--max_seq_length", "16", "--vocab_size", "200", "--latency_samples", "2", "--seed", "3",
         "--push_to_hub", "--hub_model_id", f"{HUB_USER}/reviews", "--hub_token", hub.token,
     ]  # fmt: skip
@@ -138,6 +138,16 @@ def test_text_push_after_training_round_trips(hub, text_run, tmp_path):
         assert got["hub"] == got["local"]
         why = explanations(hub, "text-classification", repo_id, output / name, TEXTS[0], tmp_path / f"why-{name}")
         assert why["hub"] == why["local"] and any(why["hub"][2])
+
+
+def test_the_pushed_ensemble_votes_with_its_pushed_members(hub, text_run, tmp_path):
+    """The ensemble's repo holds no member: loaded by repo id, it finds them in the repos pushed beside it."""
+    output, log = text_run
+    repo_id = f"{HUB_USER}/reviews-ensemble"
+    assert f"Pushed ensemble to {repo_id}" in log
+    assert {"config.json", "model.safetensors", "modeling_soft_vote.py", "README.md"} <= repo_files(hub, repo_id)
+    got = predictions(hub, "text-classification", repo_id, output / "ensemble", TEXTS, tmp_path / "cache")
+    assert got["hub"] == got["local"] and len(got["hub"][0]) == 2
 
 
 def test_image_publish_round_trips_and_the_card_runs_as_written(hub, image_run, tmp_path):
