@@ -8,8 +8,11 @@ the extension's own does not fit, and every row is checked against the header.
 """
 
 import csv
+import io
+import itertools
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from datasets import Dataset, load_dataset
@@ -37,19 +40,21 @@ def _check_utf8(path: Path) -> str:
         ) from None
 
 
-def _field_counts(lines: list[str], delimiter: str) -> list[int]:
-    return [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+def _rows(text: str, delimiter: str) -> Iterator[list[str]]:
+    # newline="": line ends only at \n, \r\n and \r (as csv expects), not at the other breaks str.splitlines knows.
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _field_counts(text: str, delimiter: str) -> list[int]:
+    return [len(row) for row in itertools.islice(_rows(text, delimiter), SNIFF_LINES) if row]
 
 
 def detect_delimiter(text: str, default: str) -> str:
-    """``default`` when it splits the first lines into the same number (>1) of fields; else the first other
+    """``default`` when it splits the first rows into the same number (>1) of fields; else the first other
     delimiter that does; else ``default`` (a one-column file is reported later, by its column names)."""
-    lines = text.splitlines()[:SNIFF_LINES]
-
     def fits(delimiter: str) -> bool:
-        counts = _field_counts(lines, delimiter)
-        # The last sampled line may be cut inside a quoted field: it does not count.
-        return bool(counts) and counts[0] > 1 and len(set(counts[:-1] if len(counts) > 2 else counts)) == 1
+        counts = _field_counts(text, delimiter)
+        return bool(counts) and counts[0] > 1 and len(set(counts)) == 1
 
     if fits(default):
         return default
@@ -58,7 +63,7 @@ def detect_delimiter(text: str, default: str) -> str:
 
 def _check_csv(path: Path, text: str, delimiter: str) -> None:
     """Every row has as many fields as the header; the file has a header and at least one row."""
-    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
+    reader = _rows(text, delimiter)
     header, bad, rows, start = None, [], 0, 1
     for row in reader:
         if row:
