@@ -52,6 +52,7 @@ def _field_counts(text: str, delimiter: str) -> list[int]:
 def detect_delimiter(text: str, default: str) -> str:
     """``default`` when it splits the first rows into the same number (>1) of fields; else the first other
     delimiter that does; else ``default`` (a one-column file is reported later, by its column names)."""
+
     def fits(delimiter: str) -> bool:
         counts = _field_counts(text, delimiter)
         return bool(counts) and counts[0] > 1 and len(set(counts)) == 1

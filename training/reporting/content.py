@@ -178,7 +178,7 @@ def models_section(run: Run) -> Section:
 def experiments_section(run: Run, given: Given) -> Section:
     models, metric = run.results["models"], run.results["primary_metric"]
     devices = sorted({m.get("training_device", "") for m in models} - {""})
-    epochs = ", ".join(f"{m['name']} {m['epochs_trained']}" for m in models)
+    epochs = ", ".join(f"{m['name']} {m['epochs_trained']}" for m in models if m["kind"] != "ensemble")
     text = (
         "Each model is trained with the Hugging Face Trainer, evaluated on the validation split after every epoch, "
         f"and keeps its best epoch (early stopping where its lineup sets it). Epochs trained: {epochs}"
@@ -499,7 +499,8 @@ def appendix_sections(run: Run, figures: Path) -> list[Section]:
     blocks.append(Table(
         f"efficiency-{number}", "Training time, throughput and inference latency.",
         ["model", "training time", "examples/s", "ms/example", "inference device"],
-        [[m["name"], insights.seconds(m["train_runtime_s"]), f"{m['train_samples_per_second']:.1f}",
+        [[m["name"], insights.seconds(m["train_runtime_s"]),
+          f"{m['train_samples_per_second']:.1f}" if m.get("train_samples_per_second") else "its members'",
           f"{m['inference_ms_per_sample']:.1f}", m.get("inference_device", "")] for m in models],
     ))  # fmt: skip
     own = []
