@@ -181,7 +181,7 @@ def test_twenty_concurrent_explanations_all_succeed(served, runs):
             check_words(answer, value)
         else:
             check_heatmap(answer)
-        assert len(labels(prediction)) == 2 and prediction[0] == ""
+        assert len(labels(prediction)) == 3 and prediction[0] == ""
 
 
 def test_only_the_figures_are_served(served, runs):
@@ -215,7 +215,7 @@ def test_twenty_concurrent_requests_all_succeed(served):
     texts = [f"{TEXT} {i}" for i in range(20)]
     with ThreadPoolExecutor(20) as pool:
         results = list(pool.map(lambda t: client.predict(t, api_name="/predict_text"), texts))
-    assert len(results) == 20 and all(len(labels(r)) == 2 and r[0] == "" for r in results)
+    assert len(results) == 20 and all(len(labels(r)) == 3 and r[0] == "" for r in results)
 
 
 @requires_browser
