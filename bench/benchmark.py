@@ -16,10 +16,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
-def run(script: str, name: str, spec: dict[str, Any], output_root: Path, processes: int = 1) -> dict[str, Any]:
+def run(
+    script: str, name: str, spec: dict[str, Any], output_root: Path, processes: int = 1, report_only: bool = False
+) -> dict[str, Any]:
     """One benchmark. ``spec``: args, metric, split (default test), targets (model -> minimum; models
     without one are reported only), max_wall_s (whole run), max_train_s (model -> training seconds).
-    ``processes`` > 1: that many processes (one per GPU), as ``accelerate launch --multi_gpu``."""
+    ``processes`` > 1: that many processes (one per GPU), as ``accelerate launch --multi_gpu``.
+    ``report_only``: read the run already in ``output_root`` instead of training again (no wall time)."""
     output = output_root / name
     launcher = [str(Path(sys.executable).parent / "accelerate"), "launch", "-q"]
     if processes > 1:
@@ -28,12 +31,13 @@ def run(script: str, name: str, spec: dict[str, Any], output_root: Path, process
                "--overwrite_output_dir"]  # fmt: skip
     print("$", " ".join(command), flush=True)
     start = time.perf_counter()
-    subprocess.run(command, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    wall = time.perf_counter() - start
+    if not report_only:
+        subprocess.run(command, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    wall = None if report_only else time.perf_counter() - start
     results = json.loads((output / "results.json").read_text())
     split, metric = spec.get("split", "test"), spec["metric"]
     rows: list[tuple[str, Any, str, bool | None]] = []
-    if spec.get("max_wall_s"):
+    if spec.get("max_wall_s") and wall is not None:
         rows.append(("wall time (s)", round(wall, 1), f"<= {spec['max_wall_s']}", wall <= spec["max_wall_s"]))
 
     def score(model: dict[str, Any]) -> float:  # split "cv": the mean over the cross-validation folds
@@ -41,7 +45,7 @@ def run(script: str, name: str, spec: dict[str, Any], output_root: Path, process
 
     scores = {model["name"]: score(model) for model in results["models"]}
     for model in results["models"]:
-        value, target = scores[model["name"]], spec["targets"].get(model["name"])
+        value, target = scores[model["name"]], spec.get("targets", {}).get(model["name"])
         if model["name"] in spec.get("relative_targets", {}):  # model -> (other model, margin): >= other + margin
             other, margin = spec["relative_targets"][model["name"]]
             target = round(scores[other] + margin, 4)
@@ -53,7 +57,8 @@ def run(script: str, name: str, spec: dict[str, Any], output_root: Path, process
                      None if limit is None else seconds <= limit))  # fmt: skip
         rows.append((f"{model['name']} training samples/s", model["train_samples_per_second"], "", None))
         rows.append((f"{model['name']} inference (ms/sample)", model["inference_ms_per_sample"], "", None))
-    print(f"\n== {name}: {results['dataset']} ({split} n={results['num_examples'][split]})")
+    size = results["num_examples"]["train" if split == "cv" else split]  # cross-validation folds the train split
+    print(f"\n== {name}: {results['dataset']} ({split} n={size})")
     for label, value, target, passed in rows:
         mark = "" if passed is None else ("PASS" if passed else "FAIL")
         print(f"  {label:<46} {value!s:>10}  {target:<8} {mark}")
@@ -67,7 +72,7 @@ def run(script: str, name: str, spec: dict[str, Any], output_root: Path, process
         ours = next(m for m in results["models"] if m["name"] == name)["train_samples_per_second"]
         rows.append((f"{name} samples/s vs {other[0]}", round(ours / base, 2), f">= {minimum}", ours / base >= minimum))
     ok = all(passed is not False for *_, passed in rows)
-    return {"wall_s": round(wall, 1), "ok": ok, "rows": [r[:3] for r in rows], "command": " ".join(command)}
+    return {"wall_s": wall and round(wall, 1), "ok": ok, "rows": [r[:3] for r in rows], "command": " ".join(command)}
 
 
 def main(script: str, benchmarks: dict[str, dict[str, Any]], results_name: str, doc: str | None) -> None:
@@ -75,6 +80,7 @@ def main(script: str, benchmarks: dict[str, dict[str, Any]], results_name: str, 
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help=f"comma-separated benchmarks to run, of: {', '.join(benchmarks)}")
     parser.add_argument("--output_root", default=str(ROOT / "outputs" / "bench"), help="where the runs write")
+    parser.add_argument("--report_only", action="store_true", help="check the runs already in --output_root again")
     args = parser.parse_args()
     names = [n.strip() for n in args.only.split(",")] if args.only else list(benchmarks)
     unknown = [n for n in names if n not in benchmarks]
@@ -84,7 +90,10 @@ def main(script: str, benchmarks: dict[str, dict[str, Any]], results_name: str, 
         for needed in benchmarks[name].get("needs", []):
             if not Path(needed).exists():
                 sys.exit(f"{needed} not found: the {name} benchmark needs ../shared/data beside the checkout.")
-    report = {name: run(script, name, benchmarks[name], Path(args.output_root)) for name in names}
+    report = {
+        name: run(script, name, benchmarks[name], Path(args.output_root), report_only=args.report_only)
+        for name in names
+    }
     results_dir = ROOT / "bench" / "results"
     results_dir.mkdir(exist_ok=True)
     path = results_dir / f"{results_name}.json"
