@@ -104,7 +104,11 @@ def _legend(kind: str, explanations: Explanations) -> str:
 def _why_outputs(explanations: Explanations, models: list[ModelEntry], kind: str) -> list[Any]:
     """Status, legend, then each model's explanation (shown with its class and probability), hidden where none."""
     problems = [f"**{name}** could not explain: {error}" for name, error in explanations.errors.items()]
-    values: list[Any] = [" ".join([explanations.message, *problems]).strip(), _legend(kind, explanations)]
+    legend = _legend(kind, explanations)
+    votes = [entry.name for entry in models if not entry.explainable]
+    if legend and votes:
+        legend += f" {', '.join(votes)}: a vote of the other models, explained by their explanations."
+    values: list[Any] = [" ".join([explanations.message, *problems]).strip(), legend]
     for entry in models:
         if entry.name in explanations.shown:
             values.append(

@@ -307,6 +307,19 @@ def test_why_shows_each_models_explanation_under_its_answer(section, monkeypatch
     assert status == "Type or paste some text first." and legend == "" and not any(h["visible"] for h in hidden)
 
 
+def test_an_ensemble_is_not_explained_and_the_legend_says_why(section, monkeypatch):
+    import app
+
+    monkeypatch.setattr(catalog.explain, "explain", fake_explain)
+    big = section.models[1].classifier
+    big.tokenizer = big.image_processor = None  # as the ensemble's pipeline: no processor of its own
+    explanations = catalog.explain_text(section, "a fine film")
+    assert list(explanations.shown) == ["small"] and not explanations.errors
+    status, legend, small, big = app._why_outputs(explanations, section.models, "text")
+    assert small["visible"] and not big["visible"]
+    assert legend.endswith("big: a vote of the other models, explained by their explanations.")
+
+
 def test_compare_shows_the_curves_and_top_losses_when_present(run_dir, tmp_path, monkeypatch):
     """A run with the curves, calibration and error analysis: the Compare tab shows them and the app serves
     the figures, and still nothing else of the run (the top losses' Markdown is shown inline, not served)."""
