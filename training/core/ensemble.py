@@ -11,7 +11,6 @@ ensemble's validation scores are optimistic; its test scores are not.
 """
 
 import itertools
-import json
 import logging
 import time
 from pathlib import Path
@@ -130,8 +129,3 @@ def fit_ensemble(
     logger.info("Ensemble: %s (validation log loss chose the weights in %.2f s)", vote, fit_seconds)
     return metrics
 
-
-def is_ensemble(model_dir: Path) -> bool:
-    """Whether a saved model folder holds an ensemble (its config's model type)."""
-    config = model_dir / "config.json"
-    return config.is_file() and json.loads(config.read_text()).get("model_type") == SoftVoteConfig.model_type
