@@ -128,4 +128,3 @@ def fit_ensemble(
     write_evaluation(metrics, predictions, label_names, inputs, model_dir)
     logger.info("Ensemble: %s (validation log loss chose the weights in %.2f s)", vote, fit_seconds)
     return metrics
-
