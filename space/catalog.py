@@ -395,9 +395,10 @@ class Explanations:
 def _explain(
     models: list[ModelEntry], value: Any, message: str, processor: str, show: Callable[[Any], Any]
 ) -> Explanations:
-    """Each model's explanation (``processor``: the pipeline's attribute that prepares its input)."""
+    """Each model's explanation (``processor``: the pipeline's attribute that prepares its input); models
+    without a processor of their own (an ensemble) are left out."""
     explanations = Explanations(message, {}, {})
-    for entry in models:
+    for entry in (m for m in models if m.explainable):
         try:
             with entry.lock:
                 explanation = explain.explain(entry.classifier.model, getattr(entry.classifier, processor), value)
@@ -415,7 +416,7 @@ def explain_text(section: Section, text: str | None, models: list[ModelEntry] | 
     text, message = read_text(text)
     if text is None:
         return Explanations(message, {}, {})
-    models = [m for m in (section.available if models is None else models) if m.explainable]
+    models = section.available if models is None else models
     return _explain(models, text, message, "tokenizer", lambda explanation: explain.words(explanation, text))
 
 
@@ -425,7 +426,7 @@ def explain_image(section: Section, upload: Any, models: list[ModelEntry] | None
     image, message = open_image(upload)
     if image is None:
         return Explanations(message, {}, {})
-    models = [m for m in (section.available if models is None else models) if m.explainable]
+    models = section.available if models is None else models
     return _explain(models, image, message, "image_processor", _unique_heatmap)
 
 

@@ -212,8 +212,7 @@ def check_enough_rows(train: Dataset, held_out: dict[str, float], files_flags: s
         f"too little data to split: {rows} rows in {classes} classes ({per_class}). At {percentages}, the splits "
         f"would get {', '.join(f'{n} {s}' for n, s in sizes.items())} rows, and each needs at least one row of every "
         f"class: that takes at least {needed} rows here (and at least {1 + len(held_out)} of each class). Add rows, "
-        f"raise "
-        f"{' / '.join('--' + n + '_split_percentage' for n in held_out)}, or give {files_flags}."
+        f"raise {' / '.join('--' + n + '_split_percentage' for n in held_out)}, or give {files_flags}."
     )
 
 

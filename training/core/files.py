@@ -28,6 +28,15 @@ SNIFF_LINES = 50  # lines read to detect the delimiter
 LISTED = 3  # bad lines named in a message
 
 
+def parse_delimiter(value: str) -> str:
+    """A ``--delimiter`` as the character itself: one character, or a name of ``DELIMITERS`` (or ``\\t``)."""
+    names = {name: character for character, name in DELIMITERS.items()} | {"\\t": "\t"}
+    delimiter = names.get(value.lower(), value)
+    if len(delimiter) != 1:
+        raise UserError(f"--delimiter must be one character or tab/comma/semicolon/pipe (got {delimiter!r}).")
+    return delimiter
+
+
 def _check_utf8(path: Path) -> str:
     data = path.read_bytes()
     try:

