@@ -57,7 +57,7 @@ def runs(tmp_path_factory) -> dict[str, Path]:
             "--train_dir",
             str(tmp / "train"),
             "--models",
-            "scratch-simple,pretrained-frozen",
+            "scratch-simple,pretrained-frozen,ensemble",
             "--output_dir",
             str(tmp / "digits"),
             "--num_train_epochs",
@@ -131,7 +131,8 @@ def test_api_gives_every_models_answer_and_clear_messages(served, runs, tmp_path
 
     image = runs["image"] / "scratch-simple" / "example.png"
     result = client.predict(handle_file(str(image)), api_name="/predict_image")
-    assert len(labels(result)) == 2 and all(label["label"].startswith("digit_") for label in labels(result))
+    # scratch-simple, pretrained-frozen and their ensemble
+    assert len(labels(result)) == 3 and all(label["label"].startswith("digit_") for label in labels(result))
     not_image = tmp_path / "photo.png"
     not_image.write_text("this is text, not a picture")
     message = client.predict(handle_file(str(not_image)), api_name="/predict_image")[0]
@@ -251,7 +252,7 @@ def test_in_the_browser(served, runs):
             str(runs["image"] / "scratch-simple" / "example.png")
         )
         page.locator("#image-classify").click()
-        for model in ("scratch_simple", "pretrained_frozen"):
+        for model in ("scratch_simple", "pretrained_frozen", "ensemble"):
             expect(page.locator(f"#image-label-{model} [data-testid=label-output-value]")).to_contain_text("digit_")
         screenshot(page, "space-image")
 

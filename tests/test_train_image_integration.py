@@ -12,6 +12,8 @@ import pytest
 from tests.conftest import check_model_card, digit_folders, run_in_fresh_process, run_script, write_csv
 from training.image.lineup import IMAGE_MODELS
 
+LINEUP = [*IMAGE_MODELS, "ensemble"]
+
 pytestmark = pytest.mark.slow
 
 RELOAD = r"""
@@ -20,8 +22,11 @@ from transformers import pipeline
 model_dir, paths = sys.argv[1], json.load(open(sys.argv[2]))
 assert not any(name == "training" or name.startswith("training.") for name in sys.modules)
 classifier = pipeline("image-classification", model=model_dir, trust_remote_code=True, device="cpu")
-size = classifier.image_processor(__import__("PIL.Image").Image.new("RGB", (300, 200)), return_tensors="pt")
-print(json.dumps({"size": list(size["pixel_values"].shape), "top": [classifier(p)[0] for p in paths]}))
+size = None  # the ensemble has no processor: each member resizes for itself
+if classifier.image_processor is not None:
+    pixels = classifier.image_processor(__import__("PIL.Image").Image.new("RGB", (300, 200)), return_tensors="pt")
+    size = list(pixels["pixel_values"].shape)
+print(json.dumps({"size": size, "top": [classifier(p)[0] for p in paths]}))
 """
 
 
@@ -52,7 +57,7 @@ def test_run_writes_the_documented_layout(trained):
     assert (trained / "examples.png").stat().st_size > 5000
     results = json.loads((trained / "results.json").read_text())
     assert results["task"] == "image-classification" and results["test_is_validation"] is True
-    assert [m["name"] for m in results["models"]] == list(IMAGE_MODELS)
+    assert [m["name"] for m in results["models"]] == LINEUP
     assert "validation split doubles as the test split" in (trained / "comparison.md").read_text()
     for name in IMAGE_MODELS:
         metrics = json.loads((trained / name / "metrics.json").read_text())
@@ -74,23 +79,49 @@ def test_run_writes_the_documented_layout(trained):
     )
 
 
-@pytest.mark.parametrize("name", list(IMAGE_MODELS))
+@pytest.mark.parametrize("name", LINEUP)
 def test_saved_model_reloads_in_a_fresh_process_with_the_same_predictions(trained, tmp_path, name):
     with (trained / name / "predictions.csv").open(encoding="utf-8") as handle:
         expected = list(csv.DictReader(handle))
     paths_file = tmp_path / "paths.json"
     paths_file.write_text(json.dumps([row["input"] for row in expected]))
     reloaded = json.loads(run_in_fresh_process(RELOAD, [str(trained / name), str(paths_file)], tmp_path))
-    assert reloaded["size"] == [1, 3, 32, 32]  # the processor resizes to the training resolution
+    if name != "ensemble":
+        assert reloaded["size"] == [1, 3, 32, 32]  # the processor resizes to the training resolution
     assert [p["label"] for p in reloaded["top"]] == [row["predicted"] for row in expected]
     for got, row in zip(reloaded["top"], expected, strict=True):
         assert got["score"] == pytest.approx(float(row["confidence"]), abs=1e-4)
 
 
 def test_model_card_is_valid_and_its_snippet_runs(trained, tmp_path):
-    for name in IMAGE_MODELS:
+    for name in LINEUP:
         assert (trained / name / "README.md").is_file() and (trained / name / "example.png").is_file()
     check_model_card(trained / "scratch-complex", tmp_path)
+
+
+def test_the_ensemble_is_the_weighted_vote_of_the_others_and_is_carded(trained, tmp_path):
+    """The image ensemble is the text one (core/ensemble.py): the validation log loss chose its weights,
+    every split's probabilities are the weighted mean of its members', and its card's snippet runs."""
+    import re
+
+    import numpy as np
+
+    metrics = json.loads((trained / "ensemble" / "metrics.json").read_text())
+    assert metrics["kind"] == "ensemble" and set(metrics["members"]) == set(IMAGE_MODELS)
+    assert sum(metrics["members"].values()) == pytest.approx(1.0)
+    for split in ("train", "validation", "test"):
+        vote = sum(
+            weight * np.load(trained / name / "probabilities.npz")[f"{split}_probs"]
+            for name, weight in metrics["members"].items()
+        )
+        assert np.allclose(np.load(trained / "ensemble" / "probabilities.npz")[f"{split}_probs"], vote, atol=1e-6)
+    config = json.loads((trained / "ensemble" / "config.json").read_text())
+    assert config["task"] == "image-classification"
+    assert config["custom_pipelines"]["image-classification"]["impl"] == "modeling_soft_vote.SoftVotePipeline"
+    card = (trained / "ensemble" / "README.md").read_text()
+    assert "lowest log loss on the validation split" in card and "learning_curves.png" not in card
+    snippet = re.search(r"```python\n(.*?)```", card, re.S).group(1)
+    assert "example.png" in snippet and "'label'" in run_in_fresh_process(snippet, [], tmp_path)
 
 
 def test_text_and_image_runs_share_one_output_schema(trained, tmp_path):
@@ -106,7 +137,7 @@ def test_text_and_image_runs_share_one_output_schema(trained, tmp_path):
     def load(root: Path, file: str) -> dict:
         return json.loads((root / file).read_text())
 
-    assert set(os.listdir(text_output)) | {"examples.png"} == set(os.listdir(trained)) - set(IMAGE_MODELS) | {
+    assert set(os.listdir(text_output)) | {"examples.png"} == set(os.listdir(trained)) - set(LINEUP) | {
         "scratch-simple"
     }
     text_results, image_results = load(text_output, "results.json"), load(trained, "results.json")
@@ -114,6 +145,8 @@ def test_text_and_image_runs_share_one_output_schema(trained, tmp_path):
     assert set(load(text_output, "dataset.json")) == set(load(trained, "dataset.json"))
     text_model = text_results["models"][0]
     for image_model in image_results["models"]:
+        if image_model["kind"] == "ensemble":  # trained by no one: no history of its own
+            continue
         common = set(text_model) & set(image_model)
         # Only the model-specific details differ (e.g. max_seq_length vs image_size, base_model).
         assert set(text_model) - common <= {"base_model"}, set(text_model) - common

@@ -28,6 +28,7 @@ from transformers.image_utils import load_image
 from training.core.arguments import RunArguments, ScriptArguments, parse_arguments
 from training.core.data import ClassificationData, finalize
 from training.core.describe import describe_dataset
+from training.core.ensemble import ENSEMBLE
 from training.core.errors import run_cli
 from training.core.experiment import EvaluationInputs, PreparedModel
 from training.image.data import ImageDataArguments, has_small_images, image_references, load_image_data
@@ -35,12 +36,12 @@ from training.image.describe import image_examples, image_statistics, plot_examp
 from training.image.lineup import IMAGE_MODELS, ImageModelArguments
 from training.image.transforms import augmentation, pixel_transform, resolve_augmentation
 from training.reporting.model_card import EXAMPLE_IMAGE
-from training.workflow import describe_run, finish_run, finished_model, start_run, train_model
+from training.workflow import describe_run, finish_run, start_run, train_lineup
 
 logger = logging.getLogger("train_image")
 
 TASK = "image-classification"
-LINEUP = IMAGE_MODELS
+LINEUP = [*IMAGE_MODELS, ENSEMBLE]  # the ensemble votes over the others: core/ensemble.py
 
 
 def parse(argv: list[str] | None = None) -> ScriptArguments:
@@ -97,7 +98,8 @@ def main() -> None:
     if run.is_main:
         plot_examples(data.splits["train"], data.label_names, run.output_dir / "examples.png")
 
-    # Models: each is built, trained with Trainer, evaluated on every split and saved in turn.
+    # Models: each is built, trained with Trainer, evaluated on every split and saved in turn; the ensemble,
+    # last, is the soft vote of the others, weighed on the validation split.
     test_images = data.splits["test"].select(range(min(args.run.latency_samples, len(data.splits["test"]))))
     inputs = EvaluationInputs(
         task=run.task,
@@ -109,12 +111,10 @@ def main() -> None:
     )
     # One test image ships with each model: the model card's usage snippet classifies it.
     example_image = load_image(data.splits["test"][0]["image"])
-    for name in run.names:
-        if finished_model(run, name):
-            continue
-        train_model(run, partial(prepare, name, args, data), data, inputs, args.run, args.training.seed)
-        if run.is_main:
-            example_image.save(run.output_dir / name / EXAMPLE_IMAGE)
+    train_lineup(
+        run, lambda name: partial(prepare, name, args, data), data, inputs, args.run, args.training.seed,
+        after_model=lambda model_dir: example_image.save(model_dir / EXAMPLE_IMAGE),
+    )  # fmt: skip
 
     finish_run(run, description)
 

@@ -34,7 +34,7 @@ from training.core.progress import timed
 from training.text.data import TextDataArguments, load_text_data
 from training.text.describe import shorten, text_examples, text_statistics
 from training.text.lineup import TEXT_MODELS, TextModelArguments
-from training.workflow import describe_run, finish_run, finished_model, start_run, train_model, vote_ensemble
+from training.workflow import describe_run, finish_run, start_run, train_lineup
 
 logger = logging.getLogger("train_text")
 
@@ -102,13 +102,8 @@ def main() -> None:
         test_example=test_texts.__getitem__,
         top_losses=args.run.top_losses,
     )
-    for name in run.names:
-        if finished_model(run, name):
-            continue
-        if name == ENSEMBLE:  # the soft vote of the models above, weighed on the validation split
-            vote_ensemble(run, data, inputs)
-        else:
-            train_model(run, partial(prepare, name, args, data), data, inputs, args.run, args.training.seed)
+    # The ensemble, last, is the soft vote of the others, weighed on the validation split.
+    train_lineup(run, lambda name: partial(prepare, name, args, data), data, inputs, args.run, args.training.seed)
 
     finish_run(run, description)
 

@@ -1,7 +1,8 @@
 """The steps every training script shares around its own data and models, in the order its
 ``main()`` calls them: ``start_run`` (logging, threads, checks before anything is written),
-``describe_run`` (primary metric, ``dataset.json``), ``finished_model`` (resume), ``train_model`` (with
-cross-validation and repeated seeds when asked) and ``finish_run`` (``results.json``, ``comparison.md``).
+``describe_run`` (primary metric, ``dataset.json``), ``train_lineup`` (each model kept from an earlier run,
+trained with cross-validation and repeated seeds when asked, or voted: the ensemble) and ``finish_run``
+(``results.json``, ``comparison.md``).
 """
 
 import logging
@@ -9,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,6 +178,29 @@ def vote_ensemble(run: Run, data: ClassificationData, inputs: EvaluationInputs) 
         run.summaries.append(metrics)
     PartialState().wait_for_everyone()
     return metrics
+
+
+def train_lineup(
+    run: Run,
+    prepare: Callable[[str], Prepare],
+    data: ClassificationData,
+    inputs: EvaluationInputs,
+    run_args: RunArguments,
+    seed: int,
+    after_model: Callable[[Path], None] | None = None,
+) -> None:
+    """Every model of the run in turn: kept from an earlier run (``--resume_from_checkpoint``), trained
+    (``prepare(name)(splits, seed)`` builds it) or, for the ensemble, voted from the models before it.
+    ``after_model(model_dir)`` runs on the main process after each new model (an image run ships an example)."""
+    for name in run.names:
+        if finished_model(run, name):
+            continue
+        if name == ENSEMBLE:  # the soft vote of the models above, weighed on the validation split
+            vote_ensemble(run, data, inputs)
+        else:
+            train_model(run, prepare(name), data, inputs, run_args, seed)
+        if after_model is not None and run.is_main:
+            after_model(run.output_dir / name)
 
 
 def finish_run(run: Run, description: dict[str, Any]) -> None:
