@@ -266,9 +266,9 @@ def test_in_the_browser(served, runs):
         page.locator('button[role=tab][data-tab-id="image-compare"]:visible').click()
         # One row per model (plus the header row), each model named.
         table = page.locator("#image-comparison [role=grid]")
-        expect(table).to_have_attribute("aria-rowcount", "3")
-        expect(table).to_contain_text("scratch-simple")
-        expect(table).to_contain_text("pretrained-frozen")
+        expect(table).to_have_attribute("aria-rowcount", "4")
+        for model in ("scratch-simple", "pretrained-frozen", "ensemble"):
+            expect(table).to_contain_text(model)
         for figure in ("roc_curves", "pr_curves", "calibration"):
             expect_image_loaded(page.locator(f"#image-{figure} img"))
         mistakes = page.locator("[id^=image-top_losses-]")  # only models that made a mistake on the test split
@@ -333,6 +333,7 @@ def test_deployed_space_runs_from_the_hub(hub, runs, tmp_path):
         "training/core/results.py",
         "runs/digits/results.json",
         "runs/digits/pretrained-frozen/model.safetensors",
+        "runs/digits/ensemble/modeling_soft_vote.py",
     } <= files
     assert space.sdk == "gradio" and not [f for f in files if f.endswith(".csv")]
     from huggingface_hub import SpaceCard
@@ -368,7 +369,8 @@ def test_deployed_space_runs_from_the_hub(hub, runs, tmp_path):
         image = checkout / "runs" / "digits" / "scratch-simple" / "example.png"
         from gradio_client import handle_file
 
-        assert len(labels(client.predict(handle_file(str(image)), api_name="/predict_image"))) == 2
+        # The bundled image run's ensemble votes with the members bundled beside it.
+        assert len(labels(client.predict(handle_file(str(image)), api_name="/predict_image"))) == 3
     finally:
         process.terminate()
         process.wait(timeout=30)
