@@ -153,6 +153,32 @@ def check_model_card(model_dir: Path, tmp_path: Path) -> None:
     assert "'label'" in output and "'score'" in output
 
 
+def check_ensemble(run_dir: Path, members: list[str], task: str, tmp_path: Path) -> str:
+    """The run's ensemble (core/ensemble.py), for any task: the validation log loss chose its weights over
+    ``members``, every split's probabilities are their weighted mean, it ships the soft-vote pipeline, and its
+    card's snippet runs as written in a fresh process. Returns the snippet."""
+    import json
+    import re
+
+    import numpy as np
+
+    metrics = json.loads((run_dir / "ensemble" / "metrics.json").read_text())
+    assert set(metrics["members"]) == set(members) and sum(metrics["members"].values()) == pytest.approx(1)
+    assert metrics["kind"] == "ensemble" and metrics["hyperparameters"]["weights_chosen_by"] == "validation log loss"
+    probabilities = {n: np.load(run_dir / n / "probabilities.npz") for n in members}
+    for split in ("train", "validation", "test"):
+        vote = sum(w * probabilities[n][f"{split}_probs"] for n, w in metrics["members"].items())
+        assert np.allclose(np.load(run_dir / "ensemble" / "probabilities.npz")[f"{split}_probs"], vote)
+    config = json.loads((run_dir / "ensemble" / "config.json").read_text())
+    assert config["task"] == task
+    assert config["custom_pipelines"][task]["impl"] == "modeling_soft_vote.SoftVotePipeline"
+    card = (run_dir / "ensemble" / "README.md").read_text()
+    assert "lowest log loss on the validation split" in card and "learning_curves.png" not in card
+    snippet = re.search(r"```python\n(.*?)```", card, re.S).group(1)
+    assert "'label'" in run_in_fresh_process(snippet, [], tmp_path)
+    return snippet
+
+
 # --- A Hub on loopback (tests/hub_server.py) for the publishing tests -------------------------------
 
 HUB_USER, HUB_ORG = "alice", "lab"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import check_model_card, run_in_fresh_process, run_script, write_csv
+from tests.conftest import check_ensemble, check_model_card, run_in_fresh_process, run_script, write_csv
 from tests.test_report import pdf_pages, requires_pdf_tools
 from training.reporting.report import write_report
 from training.text.lineup import TEXT_MODELS
@@ -174,18 +174,4 @@ def test_several_text_columns_train_and_the_card_joins_them_as_trained(tmp_path)
 
 
 def test_the_ensemble_is_the_weighted_vote_of_the_others_and_is_carded(trained, tmp_path):
-    import numpy as np
-
-    metrics = json.loads((trained / "ensemble" / "metrics.json").read_text())
-    assert set(metrics["members"]) == set(TEXT_MODELS) and sum(metrics["members"].values()) == pytest.approx(1)
-    assert metrics["kind"] == "ensemble" and metrics["hyperparameters"]["weights_chosen_by"] == "validation log loss"
-    members = {n: np.load(trained / n / "probabilities.npz") for n in TEXT_MODELS}
-    for split in ("validation", "test"):
-        vote = sum(w * members[n][f"{split}_probs"] for n, w in metrics["members"].items())
-        assert np.allclose(np.load(trained / "ensemble" / "probabilities.npz")[f"{split}_probs"], vote)
-    config = json.loads((trained / "ensemble" / "config.json").read_text())
-    assert config["custom_pipelines"]["text-classification"]["impl"] == "modeling_soft_vote.SoftVotePipeline"
-    card = (trained / "ensemble" / "README.md").read_text()
-    assert "lowest log loss on the validation split" in card and "learning_curves.png" not in card
-    snippet = re.search(r"```python\n(.*?)```", card, re.S).group(1)
-    assert "'label'" in run_in_fresh_process(snippet, [], tmp_path)
+    check_ensemble(trained, list(TEXT_MODELS), "text-classification", tmp_path)
