@@ -87,8 +87,8 @@ def ablations(task: str) -> dict[str, list[tuple[str, list[str]]]]:
         }
     return {
         "glove": [
-            ("GloVe frozen", ["--models", "glove-lstm"]),
-            ("GloVe fine-tuned", ["--models", "glove-lstm", "--finetune_glove"]),
+            ("GloVe frozen", ["--models", "glove-lstm", "--finetune_glove", "false"]),
+            ("GloVe fine-tuned", ["--models", "glove-lstm"]),
         ],
         **common,
     }
