@@ -142,7 +142,7 @@ def check_model_card(model_dir: Path, tmp_path: Path) -> None:
     metrics = json.loads((model_dir / "metrics.json").read_text())
     results = {r.metric_name: r.metric_value for r in card.data.eval_results}
     assert results["Accuracy"] == round(metrics["test"]["accuracy"], 4)
-    assert card.data.pipeline_tag in ("text-classification", "image-classification")
+    assert card.data.pipeline_tag in ("text-classification", "image-classification", "time-series-classification")
     assert card.data.library_name == "transformers" and card.data.license
     for section in ("## Model description", "## Dataset", "## Training procedure", "## Results",
                     "## Efficiency", "## How to use", "## Intended uses and limitations"):  # fmt: skip

@@ -34,7 +34,8 @@ logger = logging.getLogger(__name__)
 ENSEMBLE = ENSEMBLE_NAME
 GRID_STEPS = 10  # weights in steps of 1/10
 AUTO_MODEL = {"text-classification": "AutoModelForSequenceClassification",
-              "image-classification": "AutoModelForImageClassification"}  # fmt: skip
+              "image-classification": "AutoModelForImageClassification",
+              "time-series-classification": "AutoModel"}  # fmt: skip
 SPLITS = ("train", "validation", "test")
 
 SoftVoteConfig.register_for_auto_class()

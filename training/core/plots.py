@@ -3,6 +3,7 @@ multiples of a whole run (every model in one figure)."""
 
 import math
 import textwrap
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,53 @@ def plot_image_examples(examples: dict[str, list[Any]], path: Path) -> None:
         row[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
     fig.suptitle("Training examples per class")
     _save(fig, path)
+
+
+def plot_series_examples(examples: dict[str, list[np.ndarray]], path: Path) -> None:
+    """One row per class: a few of its series (one if it has several channels, each its own colour) and, at the
+    right, the class's mean with a band of one standard deviation per step, over all its series given."""
+    rows = len(examples)
+    channels = next(iter(examples.values()))[0].shape[0]
+    shown_series = EXAMPLE_SERIES if channels == 1 else 1  # several channels of several series are a tangle
+    fig, axes = plt.subplots(rows, 2, figsize=(8, 1.5 * rows + 0.6), squeeze=False, sharex=True)
+    for (shown, summary), (name, series) in zip(axes, examples.items(), strict=True):
+        length = max(s.shape[1] for s in series)
+        stacked = np.full((len(series), series[0].shape[0], length), np.nan)
+        for i, s in enumerate(series):
+            stacked[i, :, : s.shape[1]] = s
+        for i, s in enumerate(series[:shown_series]):
+            for channel, values in enumerate(s):
+                shown.plot(
+                    values, lw=0.8, color=f"C{channel % 10}", alpha=1.0 - 0.2 * i, label=f"channel {channel + 1}"
+                )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # steps where every series has ended
+            mean, std = np.nanmean(stacked, axis=0), np.nanstd(stacked, axis=0)
+        for channel in range(mean.shape[0]):
+            steps = np.arange(length)
+            summary.plot(steps, mean[channel], lw=1, color=f"C{channel % 10}")
+            summary.fill_between(steps, mean[channel] - std[channel], mean[channel] + std[channel],
+                                 color=f"C{channel % 10}", alpha=0.2, lw=0)  # fmt: skip
+        shown.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+        for ax in (shown, summary):
+            ax.tick_params(labelsize=7)
+    axes[0, 0].set_title(f"{shown_series} series per class" if shown_series > 1 else "one series per class", fontsize=9)
+    legend_space = 0.0
+    if channels > 1:  # below the panels: inside one it would hide the series
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        columns = min(channels, 8)
+        fig.legend(handles, labels, loc="lower center", ncol=columns, fontsize=7, frameon=False)
+        legend_space = 0.25 * math.ceil(channels / columns) / fig.get_figheight()
+    axes[0, 1].set_title("class mean ± 1 std", fontsize=9)
+    axes[-1, 0].set_xlabel("step", fontsize=8)
+    axes[-1, 1].set_xlabel("step", fontsize=8)
+    fig.suptitle("Training series per class")
+    fig.tight_layout(rect=(0, legend_space, 1, 1))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+EXAMPLE_SERIES = 3  # drawn per class in plot_series_examples
 
 
 # --- Small multiples: every model of a run in one figure (the report, its slides and notebook) -------------

@@ -33,8 +33,9 @@ from training.reporting.model_card import build_model_card
 UPLOADED = (
     "model.safetensors", "model-*.safetensors", "model.safetensors.index.json", "config.json",
     "generation_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
-    "preprocessor_config.json", "modeling_*.py", "configuration_*.py", "metrics.json", "confusion_matrix.png",
-    "learning_curves.png", "example.png", "curves.png", "top_losses.png", "top_losses.md",
+    "preprocessor_config.json", "modeling_*.py", "configuration_*.py", "processing_*.py", "metrics.json",
+    "confusion_matrix.png", "learning_curves.png", "example.png", "example.csv", "curves.png", "top_losses.png",
+    "top_losses.md",
 )  # fmt: skip
 REQUIRED = ("config.json", "metrics.json")
 # What a failed Hub call raises: the Hub's answer, the HTTP client's own errors, or the network's.

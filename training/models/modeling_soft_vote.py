@@ -82,6 +82,10 @@ class SoftVotePipeline(Pipeline):
         self.label_names = [config.id2label[i] for i in range(len(config.id2label))]
 
     def __call__(self, inputs: Any, **kwargs: Any) -> Any:
+        # A series is itself a list of numbers: its members' feature extractor tells one from several.
+        series = getattr(self.members[0], "feature_extractor", None) if self.members else None
+        if series is not None and hasattr(series, "is_batch") and not series.is_batch(inputs):
+            return super().__call__([inputs], **kwargs)[0]
         result = super().__call__(inputs, **kwargs)
         # As the text-classification pipeline: one text without top_k gives [best], several give [best, ...].
         return [result] if self._text_default(kwargs) and isinstance(inputs, str) else result

@@ -19,7 +19,16 @@ from training.core.results import comparison_rows
 from training.reporting.insights import overall_calibration, seconds
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "model_cards" / "model_card.md"
-EXAMPLE_IMAGE = "example.png"  # a test image saved next to image models, used by the card's snippet
+# What a card calls each task's inputs (one, several), and the test input saved next to each model for the card's
+# snippet to classify (texts are written into the snippet itself).
+INPUT_NOUNS = {
+    "text-classification": ("A text", "texts"),
+    "image-classification": ("An image", "images"),
+    "time-series-classification": ("A time-series", "series"),
+}
+EXAMPLE_FILES = {"image-classification": "example.png", "time-series-classification": "example.csv"}
+EXAMPLE_IMAGE = EXAMPLE_FILES["image-classification"]
+EXAMPLE_SERIES = EXAMPLE_FILES["time-series-classification"]
 # Metrics in the card and the model-index: key in metrics.json -> (Hub metric type, readable name).
 CARD_METRICS = {
     "accuracy": ("accuracy", "Accuracy"),
@@ -218,16 +227,16 @@ def build_model_card(
     sizes = description["num_examples"]
     header, rows = comparison_rows(results["models"], primary)
     modeling_files = sorted(p.name for p in model_dir.glob("modeling_*.py"))
-    is_image = task == "image-classification"
+    example_file = EXAMPLE_FILES.get(task)
     fields, example_fields = description.get("input_fields") or [], None
-    if is_image:
+    if example_file:
         local = Path(model_id).exists()
         usage_imports = ["from transformers import pipeline"]
         if local:
-            example_input = repr(str(Path(model_id) / EXAMPLE_IMAGE))
+            example_input = repr(str(Path(model_id) / example_file))
         else:
             usage_imports.insert(0, "from huggingface_hub import hf_hub_download")
-            example_input = f'hf_hub_download("{model_id}", "{EXAMPLE_IMAGE}")'
+            example_input = f'hf_hub_download("{model_id}", "{example_file}")'
     else:
         usage_imports = ["from transformers import pipeline"]
         first_class = next(iter(description["examples"].values()))
@@ -254,7 +263,7 @@ def build_model_card(
         template_path=str(TEMPLATE),
         model_id=model_id,
         summary=(
-            f"{'An image' if is_image else 'A text'} classification model ({metrics['name']}, {metrics['kind']}) "
+            f"{INPUT_NOUNS[task][0]} classification model ({metrics['name']}, {metrics['kind']}) "
             f"trained on {description['source']}. "
             f"Test {primary}: **{test[primary]:.4f}**"
             + (
@@ -325,7 +334,7 @@ def build_model_card(
         trust_remote_code=bool(modeling_files),
         modeling_files=", ".join(modeling_files),
         intended_use=(
-            f"Classifying {'images' if is_image else 'texts'} like those of {description['source']} into "
+            f"Classifying {INPUT_NOUNS[task][1]} like those of {description['source']} into "
             f"{', '.join(labels)}, and comparing it with the other models trained in the same run. It has not been "
             "evaluated on other data."
         ),

@@ -1,0 +1,190 @@
+"""Time-series data sources (an archive dataset aeon ships, .ts files, wide and long tables, list columns) and
+the bad inputs a user brings: each a clear message, nothing written."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training.core.errors import UserError
+from training.timeseries.data import TimeSeriesDataArguments, load_timeseries_data, write_series_csv
+from training.timeseries.describe import plot_examples, timeseries_statistics
+
+
+def load(**kwargs):
+    return load_timeseries_data(TimeSeriesDataArguments(**kwargs), seed=42)
+
+
+def waves(count: int = 40, length: int = 30, channels: int = 1, seed: int = 0) -> tuple[list[np.ndarray], list[str]]:
+    """Two classes: sines and squares of random phase, with noise."""
+    rng = np.random.default_rng(seed)
+    series, labels = [], []
+    for i in range(count):
+        t = np.arange(length) / 4 + rng.uniform(0, 6)
+        wave = np.sin(t) if i % 2 == 0 else np.sign(np.sin(t))
+        series.append(np.stack([wave * (c + 1) + rng.normal(0, 0.1, length) for c in range(channels)]))
+        labels.append("sine" if i % 2 == 0 else "square")
+    return series, labels
+
+
+def wide_frame(series: list[np.ndarray], labels: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame([s[0] for s in series], columns=[f"t{i}" for i in range(series[0].shape[1])])
+    frame.insert(0, "label", labels)
+    return frame
+
+
+def long_frame(series: list[np.ndarray], labels: list[str]) -> pd.DataFrame:
+    rows = [
+        {"id": f"s{i}", "time": step, "label": label, **{f"axis_{c}": s[c, step] for c in range(s.shape[0])}}
+        for i, (s, label) in enumerate(zip(series, labels, strict=True))
+        for step in range(s.shape[1])
+    ]
+    return pd.DataFrame(rows).sample(frac=1.0, random_state=0)  # rows in any order: --time_column sorts them
+
+
+def test_the_default_archive_keeps_its_official_test_split():
+    data = load(archive_dataset="GunPoint")
+    assert data.label_names == ["1", "2"]
+    assert len(data.splits["test"]) == 150  # the archive's own test split, untouched
+    assert len(data.splits["train"]) + len(data.splits["validation"]) == 50
+    assert np.asarray(data.splits["train"][0]["series"]).shape == (1, 150)
+    assert data.notes["channels"] == 1 and "official" in data.notes["official_split"]
+
+
+def test_multivariate_and_unequal_length_archives():
+    motions = load(archive_dataset="BasicMotions")
+    assert motions.notes["channels"] == 6 and np.asarray(motions.splits["test"][0]["series"]).shape == (6, 100)
+    vowels = load(archive_dataset="JapaneseVowels")
+    statistics = timeseries_statistics(vowels.splits["train"])
+    assert statistics["channels"] == 12 and not statistics["equal_length"]
+    assert statistics["length"]["min"] < statistics["length"]["max"]
+
+
+def test_an_archive_aeon_does_not_ship_is_one_message():
+    with pytest.raises(UserError, match="could not load the archive dataset 'NoSuchSeries'.*need internet"):
+        load(archive_dataset="NoSuchSeries")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet"])
+def test_wide_tables(tmp_path, suffix):
+    series, labels = waves()
+    frame = wide_frame(series, labels)
+    path = tmp_path / f"wide{suffix}"
+    if suffix == ".parquet":
+        frame.to_parquet(path)
+    else:
+        frame.to_csv(path, index=False, sep="\t" if suffix == ".tsv" else ",")
+    data = load(train_file=str(path))
+    assert data.label_names == ["sine", "square"]
+    assert {k: len(v) for k, v in data.splits.items()} == {"train": 32, "validation": 4, "test": 4}
+    restored = {tuple(np.round(np.asarray(s)[0], 6)) for split in data.splits.values() for s in split["series"]}
+    assert restored == {tuple(np.round(s[0], 6)) for s in series}
+
+
+def test_long_table_with_several_channels_ordered_by_time(tmp_path):
+    series, labels = waves(channels=3)
+    path = tmp_path / "long.csv"
+    long_frame(series, labels).to_csv(path, index=False)
+    data = load(train_file=str(path), series_id_column="id", time_column="time")
+    assert data.notes["channels"] == 3
+    every = {tuple(np.round(np.asarray(s).ravel(), 6)) for split in data.splits.values() for s in split["series"]}
+    assert every == {tuple(np.round(s.ravel(), 6)) for s in series}
+    chosen = load(train_file=str(path), series_id_column="id", time_column="time", value_columns="axis_2")
+    assert chosen.notes["channels"] == 1
+
+
+def test_list_columns_are_channels(tmp_path):
+    series, labels = waves(channels=2)
+    path = tmp_path / "lists.json"
+    path.write_text(json.dumps([{"x": s[0].tolist(), "y": s[1].tolist(), "label": lab}
+                                for s, lab in zip(series, labels, strict=True)]))  # fmt: skip
+    data = load(train_file=str(path), value_columns="x,y")
+    assert data.notes["channels"] == 2
+
+
+def test_ts_files_with_a_test_file(tmp_path):
+    series, labels = waves(count=30)
+    lines = ["@problemName waves", "@timeStamps false", "@univariate true", "@equalLength true",
+             "@seriesLength 30", "@classLabel true sine square", "@data"]  # fmt: skip
+    train, test = tmp_path / "train.ts", tmp_path / "test.ts"
+    for path, part in ((train, slice(0, 20)), (test, slice(20, 30))):
+        body = [
+            ",".join(f"{v:.5f}" for v in s[0]) + ":" + lab for s, lab in zip(series[part], labels[part], strict=True)
+        ]
+        path.write_text("\n".join(lines + body) + "\n")
+    data = load(train_file=str(train), test_file=str(test))
+    assert len(data.splits["test"]) == 10 and len(data.splits["train"]) == 18
+
+
+def test_missing_values_and_unequal_lengths_in_a_wide_table(tmp_path):
+    series, labels = waves()
+    frame = wide_frame(series, labels)
+    frame.loc[0, "t5"] = np.nan  # a gap: filled by interpolation, counted
+    frame.loc[1, ["t25", "t26", "t27", "t28", "t29"]] = np.nan  # a shorter series, not missing values
+    path = tmp_path / "gaps.csv"
+    frame.to_csv(path, index=False)
+    data = load(train_file=str(path))
+    assert "1 interior missing values" in data.notes["missing_values"].replace("{'train': 1}", "1")
+    lengths = {
+        len(np.asarray(s)[0][~np.isnan(np.asarray(s)[0])]) for split in data.splits.values() for s in split["series"]
+    }
+    assert lengths == {25, 29, 30}
+
+
+def test_duplicate_series_are_removed(tmp_path):
+    series, labels = waves()
+    frame = wide_frame(series, labels)
+    frame = pd.concat([frame, frame.iloc[[0, 0]]])
+    path = tmp_path / "dups.csv"
+    frame.to_csv(path, index=False)
+    assert load(train_file=str(path)).notes["duplicates_removed"] == {"train": 2}
+
+
+def test_bad_inputs_are_one_message_each(tmp_path):
+    series, labels = waves()
+    frame = wide_frame(series, labels)
+
+    ragged = tmp_path / "ragged.csv"
+    frame.to_csv(ragged, index=False)
+    ragged.write_text(ragged.read_text() + "sine,1,2,3,4\n")
+    with pytest.raises(UserError, match="line"):
+        load(train_file=str(ragged))
+
+    text = frame.astype(object)
+    text.loc[3, "t7"] = "abc"
+    words = tmp_path / "words.csv"
+    text.to_csv(words, index=False)
+    with pytest.raises(UserError, match="column 't7' has a value that is not a number at data row 4 .*'abc'"):
+        load(train_file=str(words))
+
+    single = tmp_path / "single.csv"
+    frame.assign(label="sine").to_csv(single, index=False)
+    with pytest.raises(UserError, match="single class"):
+        load(train_file=str(single))
+
+    short = tmp_path / "short.csv"
+    frame[["label", "t0", "t1"]].to_csv(short, index=False)
+    with pytest.raises(UserError, match="has 2 step.*too short for a time-series model"):
+        load(train_file=str(short))
+
+    mixed = long_frame(*waves(channels=1))
+    mixed.loc[mixed["id"] == "s0", "label"] = ["sine", "square"] * 15
+    path = tmp_path / "mixed.csv"
+    mixed.to_csv(path, index=False)
+    with pytest.raises(UserError, match="series 's0' has rows with different labels"):
+        load(train_file=str(path), series_id_column="id", time_column="time")
+
+    with pytest.raises(UserError, match="give one data source"):
+        TimeSeriesDataArguments(archive_dataset="GunPoint", train_file=str(single))
+    with pytest.raises(UserError, match="--time_column orders the rows of a long table"):
+        TimeSeriesDataArguments(time_column="time")
+
+
+def test_examples_figure_and_series_file(tmp_path):
+    data = load(archive_dataset="BasicMotions")
+    plot_examples(data.splits["train"], data.label_names, tmp_path / "examples.png")
+    assert (tmp_path / "examples.png").stat().st_size > 20000
+    write_series_csv(data.splits["test"][0]["series"], tmp_path / "one.csv")
+    lines = (tmp_path / "one.csv").read_text().splitlines()
+    assert lines[0] == ",".join(f"channel_{i}" for i in range(1, 7)) and len(lines) == 101

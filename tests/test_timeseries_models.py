@@ -1,0 +1,71 @@
+"""The time-series models, their feature extractor and pipeline: inputs read as documented (gaps, unequal
+lengths, normalisation, one series or several), answers that do not depend on padding, every lineup model."""
+
+import numpy as np
+import pytest
+import torch
+from transformers import pipeline
+
+from training.models.modeling_ts_cnn import TimeSeriesCNNConfig, TimeSeriesCNNForClassification
+from training.models.modeling_ts_rnn import TimeSeriesRNNConfig, TimeSeriesRNNForClassification
+from training.models.processing_timeseries import TimeSeriesFeatureExtractor, fill_gaps
+from training.timeseries.lineup import TASK, TIMESERIES_MODELS, TimeSeriesModelArguments
+
+LABELS = ["sine", "square"]
+
+
+def test_gaps_are_interpolated_and_ends_trimmed():
+    series = np.array([[np.nan, 1.0, np.nan, 3.0, np.nan, np.nan]])
+    filled, count = fill_gaps(series)
+    assert filled.tolist() == [[1.0, 2.0, 3.0]] and count == 1
+    with pytest.raises(ValueError, match="no values"):
+        fill_gaps(np.full((1, 4), np.nan))
+
+
+def test_feature_extractor_normalises_pads_and_masks():
+    extractor = TimeSeriesFeatureExtractor(num_channels=2, max_length=6)
+    values, mask = extractor.encode([[1.0, 2.0, 3.0, 4.0], [5.0, 5.0, 5.0, 5.0]])
+    assert mask.tolist() == [1, 1, 1, 1, 0, 0]
+    assert values[0, :4].mean() == pytest.approx(0, abs=1e-6) and values[0, :4].std() == pytest.approx(1)
+    assert np.allclose(values[1], 0)  # a constant channel keeps no information once its level is removed
+    raw = TimeSeriesFeatureExtractor(num_channels=1, max_length=3, normalize="none").encode([7.0, 8.0, 9.0, 10.0])
+    assert raw[0].tolist() == [[7.0, 8.0, 9.0]]  # cut to max_length, values as they are
+    with pytest.raises(ValueError, match="expected a series of 2 channel"):
+        extractor.encode([1.0, 2.0, 3.0])
+
+
+def test_one_series_or_several():
+    univariate = TimeSeriesFeatureExtractor(num_channels=1, max_length=8)
+    assert not univariate.is_batch([1.0, 2.0, 3.0]) and not univariate.is_batch(np.zeros((1, 5)))
+    assert univariate.is_batch([[1.0, 2.0], [3.0, 4.0, 5.0]]) and univariate.is_batch(["a.csv", "b.csv"])
+    multivariate = TimeSeriesFeatureExtractor(num_channels=3, max_length=8)
+    assert not multivariate.is_batch(np.zeros((3, 5))) and multivariate.is_batch(np.zeros((2, 3, 5)))
+    assert univariate(np.zeros((4, 6)) + np.arange(6))["values"].shape == (4, 1, 8)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        TimeSeriesRNNForClassification(TimeSeriesRNNConfig(num_channels=2, hidden_size=8, num_labels=2)),
+        TimeSeriesCNNForClassification(TimeSeriesCNNConfig(num_channels=2, architecture="fcn", num_labels=2)),
+        TimeSeriesCNNForClassification(TimeSeriesCNNConfig(num_channels=2, architecture="resnet", num_labels=2)),
+    ],
+    ids=["gru", "fcn", "resnet"],
+)
+def test_answers_do_not_depend_on_padding(model):
+    model.eval()
+    series = np.random.default_rng(0).normal(size=(2, 20))
+    short = TimeSeriesFeatureExtractor(num_channels=2, max_length=20)(series, return_tensors="pt")
+    long = TimeSeriesFeatureExtractor(num_channels=2, max_length=50)(series, return_tensors="pt")
+    with torch.no_grad():
+        torch.testing.assert_close(model(**short).logits, model(**long).logits)
+
+
+@pytest.mark.parametrize("name", list(TIMESERIES_MODELS))
+def test_every_lineup_model_runs_in_its_pipeline(name):
+    run = TIMESERIES_MODELS[name].build(TimeSeriesModelArguments(hidden_size=8), LABELS, 3, 40)
+    classifier = pipeline(TASK, model=run.model, feature_extractor=run.processor, device="cpu")
+    one = classifier(np.random.default_rng(1).normal(size=(3, 33)))
+    assert [a["label"] for a in one] in (LABELS, LABELS[::-1]) and sum(a["score"] for a in one) == pytest.approx(1)
+    several = classifier([np.ones((3, 10)), np.zeros((3, 50))], top_k=1)
+    assert len(several) == 2 and all(len(answer) == 1 for answer in several)

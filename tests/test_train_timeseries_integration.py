@@ -1,0 +1,97 @@
+"""The whole time-series pipeline on a small multivariate wide-as-long table: every model trained, saved, carded
+and reloaded in a fresh process that never imports this project, through pipeline(..., trust_remote_code=True);
+bad input to the script ends with one message and nothing written."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import check_ensemble, check_model_card, run_in_fresh_process, run_main, run_script
+from tests.test_timeseries_data import long_frame, waves
+from training.timeseries.lineup import TIMESERIES_MODELS
+from training.train_timeseries import main
+
+LINEUP = [*TIMESERIES_MODELS, "ensemble"]
+
+RELOAD = r"""
+import json, sys
+from transformers import pipeline
+model_dir, series = sys.argv[1], json.load(open(sys.argv[2]))
+assert not any(name == "training" or name.startswith("training.") for name in sys.modules)
+classifier = pipeline(model=model_dir, trust_remote_code=True, device="cpu")
+print(json.dumps([classifier(s, top_k=None) for s in series]))
+"""
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("timeseries_run")
+    series, labels = waves(count=60, length=24, channels=2)
+    long_frame(series, labels).to_csv(tmp / "motion.csv", index=False)
+    output = tmp / "out"
+    args = [
+        "--train_file", str(tmp / "motion.csv"), "--series_id_column", "id", "--time_column", "time",
+        "--output_dir", str(output), "--num_train_epochs", "3", "--latency_samples", "3", "--seed", "7",
+    ]  # fmt: skip
+    run_script("train_timeseries.py", args, cwd=tmp)
+    return output
+
+
+@pytest.mark.slow
+def test_run_writes_the_documented_layout(trained):
+    dataset = json.loads((trained / "dataset.json").read_text())
+    assert dataset["num_examples"] == {"train": 48, "validation": 6, "test": 6}
+    assert dataset["statistics"]["train"]["channels"] == 2 and dataset["statistics"]["train"]["length"]["max"] == 24
+    assert (trained / "examples.png").stat().st_size > 10000
+    results = json.loads((trained / "results.json").read_text())
+    assert results["task"] == "time-series-classification"
+    assert [m["name"] for m in results["models"]] == LINEUP
+    for name in LINEUP:
+        metrics = json.loads((trained / name / "metrics.json").read_text())
+        assert set(metrics["test"]) >= {"accuracy", "f1_macro", "confusion_matrix"}
+        assert (trained / name / "example.csv").is_file() and (trained / name / "confusion_matrix.png").is_file()
+    config = json.loads((trained / "scratch-complex" / "config.json").read_text())
+    assert config["custom_pipelines"]["time-series-classification"]["impl"].startswith("processing_timeseries.")
+    assert (trained / "scratch-complex" / "processing_timeseries.py").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(TIMESERIES_MODELS))
+def test_reloaded_in_a_fresh_process_answers_as_in_training(trained, tmp_path, name):
+    """The saved pipeline gives, for test series, the probabilities the run recorded for them."""
+    probabilities = np.load(trained / name / "probabilities.npz")["test_probs"]
+    steps = (trained / name / "example.csv").read_text().splitlines()[1:]  # example.csv is test[0]
+    example = np.array([[float(v) for v in line.split(",")] for line in steps]).T.tolist()
+    series_file = tmp_path / "series.json"
+    series_file.write_text(json.dumps([example]))
+    answer = json.loads(run_in_fresh_process(RELOAD, [str(trained / name), str(series_file)], tmp_path))[0]
+    labels = json.loads((trained / "results.json").read_text())["label_names"]
+    by_label = {a["label"]: a["score"] for a in answer}
+    assert np.allclose([by_label[n] for n in labels], probabilities[0], atol=1e-5)
+
+
+@pytest.mark.slow
+def test_cards_and_ensemble(trained, tmp_path):
+    check_model_card(trained / "scratch-complex", tmp_path)
+    check_ensemble(trained, list(TIMESERIES_MODELS), "time-series-classification", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--series_id_column", "serial"], "column 'serial' not found"),
+        (["--models", "scratch-simple,lstm-fcn"], "unknown model name(s): lstm-fcn"),
+        (["--normalize", "minmax"], "--normalize must be one of per_series, none"),
+        (["--archive_dataset", "GunPoint"], "give one data source"),
+    ],
+)
+def test_user_mistakes_end_with_one_message_and_no_output(tmp_path, capsys, extra, message):
+    series, labels = waves(count=20, length=12)
+    long_frame(series, labels).to_csv(tmp_path / "motion.csv", index=False)
+    output = tmp_path / "out"
+    argv = ["--train_file", str(tmp_path / "motion.csv"), "--series_id_column", "id", "--output_dir", str(output)]
+    code, err = run_main(main, "train_timeseries.py", [*argv, *extra], capsys)
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not output.exists()

@@ -1,0 +1,154 @@
+"""The time-series lineup: name -> how to build the model and its feature extractor, and its default
+hyperparameters.
+
+A new model is one builder function plus one entry in ``TIMESERIES_MODELS``. Defaults apply only to the
+arguments the user did not set (README, "Time series").
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from transformers import AutoConfig, AutoFeatureExtractor, AutoModel
+from transformers.pipelines import PIPELINE_REGISTRY
+
+from training.core.errors import UserError
+from training.core.experiment import ModelRun
+from training.models.modeling_ts_cnn import ARCHITECTURES, TimeSeriesCNNConfig, TimeSeriesCNNForClassification
+from training.models.modeling_ts_rnn import TimeSeriesRNNConfig, TimeSeriesRNNForClassification
+from training.models.processing_timeseries import (
+    NORMALIZATIONS,
+    TASK,
+    TimeSeriesClassificationPipeline,
+    TimeSeriesFeatureExtractor,
+)
+
+# transformers has no time-series classification pipeline: the checkpoints name ours in custom_pipelines
+# (pipeline(model=..., trust_remote_code=True) loads it from the file they ship), and this process's
+# pipeline() knows it too. The models load through AutoModel, the feature extractor through
+# AutoFeatureExtractor, from the files save_pretrained copies beside the weights.
+CUSTOM_PIPELINE = {
+    TASK: {"impl": "processing_timeseries.TimeSeriesClassificationPipeline", "pt": ["AutoModel"], "tf": []}
+}
+PIPELINE_REGISTRY.register_pipeline(TASK, pipeline_class=TimeSeriesClassificationPipeline, pt_model=AutoModel)
+TimeSeriesFeatureExtractor.register_for_auto_class("AutoFeatureExtractor")
+for _config, _model in (
+    (TimeSeriesRNNConfig, TimeSeriesRNNForClassification),
+    (TimeSeriesCNNConfig, TimeSeriesCNNForClassification),
+):
+    _config.register_for_auto_class()
+    _model.register_for_auto_class("AutoModel")
+    AutoConfig.register(_config.model_type, _config, exist_ok=True)
+    AutoModel.register(_config, _model, exist_ok=True)
+    AutoFeatureExtractor.register(_config, TimeSeriesFeatureExtractor, exist_ok=True)
+
+
+@dataclass
+class TimeSeriesModelArguments:
+    """Model settings of the time-series lineup."""
+
+    normalize: str = field(
+        default="per_series",
+        metadata={
+            "help": "per_series: each channel of each series z-normalised over its own steps (the archives' "
+            "convention: shape, not level, carries the class); none: the values as they are."
+        },
+    )
+    hidden_size: int = field(default=128, metadata={"help": "Recurrent state size of scratch-simple."})
+    rnn_cell: str = field(default="gru", metadata={"help": "scratch-simple's cell: gru or lstm."})
+    cnn_architecture: str = field(
+        default="fcn",
+        metadata={"help": "scratch-complex's network: fcn or resnet (Wang et al. 2017). README: why fcn."},
+    )
+    dropout: float = field(default=0.1, metadata={"help": "Dropout before the classifier of the scratch models."})
+
+    def __post_init__(self) -> None:
+        if self.normalize not in NORMALIZATIONS:
+            raise UserError(f"--normalize must be one of {', '.join(NORMALIZATIONS)} (got {self.normalize!r}).")
+        if self.rnn_cell not in ("gru", "lstm"):
+            raise UserError(f"--rnn_cell must be gru or lstm (got {self.rnn_cell!r}).")
+        if self.cnn_architecture not in ARCHITECTURES:
+            raise UserError(
+                f"--cnn_architecture must be one of {', '.join(ARCHITECTURES)} (got {self.cnn_architecture!r})."
+            )
+        if not 0 <= self.dropout < 1:
+            raise UserError(f"--dropout must be in [0, 1) (got {self.dropout}).")
+
+
+@dataclass(frozen=True)
+class TimeSeriesModelSpec:
+    kind: str
+    description: str
+    build: Callable[[TimeSeriesModelArguments, list[str], int, int], ModelRun]
+    # Hyperparameters for this model unless the user set them (any model, data, run or Trainer field).
+    defaults: dict[str, Any]
+
+
+def _common_config(label_names: list[str], channels: int, max_length: int) -> dict[str, Any]:
+    """Config fields every time-series model shares: labels, input shape and the pipeline it ships."""
+    return {
+        "num_labels": len(label_names),
+        "id2label": dict(enumerate(label_names)),
+        "label2id": {name: i for i, name in enumerate(label_names)},
+        "num_channels": channels,
+        "max_series_length": max_length,
+        "custom_pipelines": CUSTOM_PIPELINE,
+    }
+
+
+def feature_extractor(args: TimeSeriesModelArguments, channels: int, max_length: int) -> TimeSeriesFeatureExtractor:
+    return TimeSeriesFeatureExtractor(num_channels=channels, max_length=max_length, normalize=args.normalize)
+
+
+def _inputs(args: TimeSeriesModelArguments, channels: int, max_length: int) -> str:
+    normalized = "z-normalised per series" if args.normalize == "per_series" else "raw values"
+    return f"{channels} channel(s) x {max_length} steps ({normalized})"
+
+
+def build_scratch_simple(
+    args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int
+) -> ModelRun:
+    config = TimeSeriesRNNConfig(
+        hidden_size=args.hidden_size, cell=args.rnn_cell, dropout=args.dropout,
+        **_common_config(label_names, channels, max_length),
+    )  # fmt: skip
+    architecture = (
+        f"{args.rnn_cell.upper()}: {_inputs(args, channels, max_length)} -> {args.rnn_cell.upper()} {args.hidden_size} "
+        f"-> state at the last step -> dropout {args.dropout} -> linear {len(label_names)}"
+    )
+    model = TimeSeriesRNNForClassification(config)
+    return ModelRun(architecture, model, feature_extractor(args, channels, max_length))
+
+
+def build_scratch_complex(
+    args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int
+) -> ModelRun:
+    config = TimeSeriesCNNConfig(
+        architecture=args.cnn_architecture, dropout=args.dropout, **_common_config(label_names, channels, max_length)
+    )
+    filters = "/".join(map(str, ARCHITECTURES[args.cnn_architecture]))
+    network = "FCN: 3 convolution blocks" if args.cnn_architecture == "fcn" else "ResNet: 3 residual blocks"
+    architecture = (
+        f"{network} (Wang et al. 2017): {_inputs(args, channels, max_length)} -> {filters} filters, widths 8/5/3, "
+        f"BatchNorm, ReLU -> global average pooling -> dropout {args.dropout} -> linear {len(label_names)}"
+    )
+    model = TimeSeriesCNNForClassification(config)
+    return ModelRun(architecture, model, feature_extractor(args, channels, max_length))
+
+
+# Small data (tens to hundreds of series): many short epochs, stopped by the validation split.
+_SCRATCH = {"per_device_train_batch_size": 16, "warmup_steps": 0, "early_stopping_patience": 20}
+TIMESERIES_MODELS: dict[str, TimeSeriesModelSpec] = {
+    "scratch-simple": TimeSeriesModelSpec(
+        "scratch",
+        "recurrent network (GRU) over the steps, its state at the last step",
+        build_scratch_simple,
+        {**_SCRATCH, "learning_rate": 1e-3, "num_train_epochs": 100},
+    ),
+    "scratch-complex": TimeSeriesModelSpec(
+        "scratch",
+        "fully convolutional network (Wang et al. 2017) with global average pooling",
+        build_scratch_complex,
+        {**_SCRATCH, "learning_rate": 1e-3, "num_train_epochs": 100},
+    ),
+}
