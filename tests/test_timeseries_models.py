@@ -53,6 +53,7 @@ def test_one_series_or_several():
     ids=["gru", "fcn", "resnet"],
 )
 def test_answers_do_not_depend_on_padding(model):
+    """Padded steps never change an answer (MiniRocket, which reads the padding, is fitted to a fixed length)."""
     model.eval()
     series = np.random.default_rng(0).normal(size=(2, 20))
     short = TimeSeriesFeatureExtractor(num_channels=2, max_length=20)(series, return_tensors="pt")
@@ -64,8 +65,36 @@ def test_answers_do_not_depend_on_padding(model):
 @pytest.mark.parametrize("name", list(TIMESERIES_MODELS))
 def test_every_lineup_model_runs_in_its_pipeline(name):
     run = TIMESERIES_MODELS[name].build(TimeSeriesModelArguments(hidden_size=8), LABELS, 3, 40)
+    if TIMESERIES_MODELS[name].trainer is not None:  # fitted in closed form (the reference): fit it first
+        rng = np.random.default_rng(0)
+        values = run.processor([rng.normal(size=(3, 40)) for _ in range(12)])["values"]
+        labels = np.arange(12) % 2
+        run.model.fit(values[:8], labels[:8], seed=0, validation=(values[8:], labels[8:]))
     classifier = pipeline(TASK, model=run.model, feature_extractor=run.processor, device="cpu")
     one = classifier(np.random.default_rng(1).normal(size=(3, 33)))
     assert [a["label"] for a in one] in (LABELS, LABELS[::-1]) and sum(a["score"] for a in one) == pytest.approx(1)
     several = classifier([np.ones((3, 10)), np.zeros((3, 50))], top_k=1)
     assert len(several) == 2 and all(len(answer) == 1 for answer in several)
+
+
+def test_minirocket_is_aeons_classifier_saved_without_pickle(tmp_path):
+    """The reference fitted here predicts as aeon's MiniRocketClassifier with the same seed, and reloads from
+    safetensors with the same answers."""
+    from aeon.classification.convolution_based import MiniRocketClassifier
+    from aeon.datasets import load_classification
+
+    from training.models.modeling_minirocket import MiniRocketForClassification
+
+    x_train, y_train = load_classification("ItalyPowerDemand", split="train")
+    x_test, _ = load_classification("ItalyPowerDemand", split="test")
+    classes, labels = np.unique(y_train, return_inverse=True)
+    run = TIMESERIES_MODELS["reference"].build(TimeSeriesModelArguments(normalize="none"), list(classes), 1, 24)
+    run.model.fit(x_train, labels, seed=0, validation=(x_train, labels))
+    ours = run.model(values=torch.as_tensor(x_test, dtype=torch.float32)).logits.argmax(1).numpy()
+    aeon = MiniRocketClassifier(random_state=0).fit(x_train, y_train).predict(x_test)
+    assert (classes[ours] == aeon).mean() == 1.0
+    run.model.save_pretrained(tmp_path)
+    assert not list(tmp_path.glob("*.bin")) and (tmp_path / "model.safetensors").is_file()
+    reloaded = MiniRocketForClassification.from_pretrained(tmp_path)
+    again = reloaded(values=torch.as_tensor(x_test, dtype=torch.float32)).logits.argmax(1).numpy()
+    assert (again == ours).all()

@@ -86,6 +86,7 @@ def prepare(
     return PreparedModel(
         model_run, encoded.with_format("numpy"), DefaultDataCollator(), dataclasses.replace(own.training, seed=seed),
         own.run.early_stopping_patience, {"max_length": max_length, "normalize": own.model.normalize},
+        trainer_class=spec.trainer,
     )  # fmt: skip
 
 

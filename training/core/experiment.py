@@ -27,7 +27,7 @@ from datasets import Dataset, DatasetDict
 from scipy.special import softmax
 from sklearn.model_selection import StratifiedKFold
 from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments, pipeline
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer_utils import TrainOutput, get_last_checkpoint
 
 from training.core.analysis import analyse_errors, plot_curves_of
 from training.core.errors import UserError
@@ -192,6 +192,24 @@ class PreparedModel:
     early_stopping_patience: int | None
     model_hyperparameters: dict[str, Any]  # the modality's own settings to record (max_seq_length, ...)
     train_dataset: Dataset | None = None  # what training sees when it differs from encoded["train"] (augmentation)
+    trainer_class: type[Trainer] | None = None  # ClosedFormTrainer for a model fitted without gradient steps
+
+
+class ClosedFormTrainer(Trainer):
+    """The Trainer of a model fitted in closed form by its ``fit`` (MiniRocket's ridge: no gradient steps, no
+    epochs), so that it is evaluated, saved, cross-validated and repeated over seeds by the same code as the
+    others. ``fit`` gets the training inputs and labels, the seed and the validation inputs and labels."""
+
+    def train(self, resume_from_checkpoint: Any = None, **kwargs: Any) -> TrainOutput:
+        def arrays(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
+            rows = dataset.with_format("numpy")
+            return np.asarray(rows[self.model.main_input_name]), np.asarray(rows["label"])
+
+        start = time.perf_counter()
+        self.model.fit(*arrays(self.train_dataset), seed=self.args.seed, validation=arrays(self.eval_dataset))
+        seconds = time.perf_counter() - start
+        rate = len(self.train_dataset) / max(seconds, 1e-9)
+        return TrainOutput(0, 0.0, {"train_runtime": seconds, "train_samples_per_second": rate})
 
 
 # A script's ``prepare``: the model built and the given splits encoded for it, with this seed.
@@ -205,7 +223,7 @@ def build_trainer(
     primary_metric: str,
     checkpoints: Path,
     model_init: Callable[..., Any] | None = None,
-    trainer_class: type[Trainer] = Trainer,
+    trainer_class: type[Trainer] | None = None,
     callbacks: list[TrainerCallback] | None = None,
 ) -> Trainer:
     """The Trainer every run uses: evaluation on the validation split each epoch, the best epoch by the
@@ -216,6 +234,7 @@ def build_trainer(
     if args.metric_for_best_model in (None, "loss", "eval_loss"):
         args = dataclasses.replace(args, metric_for_best_model=primary_metric, greater_is_better=True)
     patience = prepared.early_stopping_patience
+    trainer_class = trainer_class or prepared.trainer_class or Trainer
     return trainer_class(
         model=None if model_init else prepared.run.model,
         model_init=model_init,
@@ -311,9 +330,10 @@ def _save_model(
             inputs.top_losses, model_dir,
         )  # fmt: skip
     write_evaluation(metrics, predictions, label_names, inputs, model_dir)
-    plot_learning_curves(
-        metrics["history"], primary_metric, f"{run.name}: learning curves", model_dir / "learning_curves.png"
-    )
+    if metrics["history"]:  # a model fitted in closed form has no epochs
+        plot_learning_curves(
+            metrics["history"], primary_metric, f"{run.name}: learning curves", model_dir / "learning_curves.png"
+        )
     return metrics
 
 

@@ -13,7 +13,8 @@ from transformers import AutoConfig, AutoFeatureExtractor, AutoModel
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from training.core.errors import UserError
-from training.core.experiment import ModelRun
+from training.core.experiment import ClosedFormTrainer, ModelRun
+from training.models.modeling_minirocket import MiniRocketConfig, MiniRocketForClassification
 from training.models.modeling_ts_cnn import ARCHITECTURES, TimeSeriesCNNConfig, TimeSeriesCNNForClassification
 from training.models.modeling_ts_rnn import TimeSeriesRNNConfig, TimeSeriesRNNForClassification
 from training.models.processing_timeseries import (
@@ -35,6 +36,7 @@ TimeSeriesFeatureExtractor.register_for_auto_class("AutoFeatureExtractor")
 for _config, _model in (
     (TimeSeriesRNNConfig, TimeSeriesRNNForClassification),
     (TimeSeriesCNNConfig, TimeSeriesCNNForClassification),
+    (MiniRocketConfig, MiniRocketForClassification),
 ):
     _config.register_for_auto_class()
     _model.register_for_auto_class("AutoModel")
@@ -82,6 +84,7 @@ class TimeSeriesModelSpec:
     build: Callable[[TimeSeriesModelArguments, list[str], int, int], ModelRun]
     # Hyperparameters for this model unless the user set them (any model, data, run or Trainer field).
     defaults: dict[str, Any]
+    trainer: type | None = None  # ClosedFormTrainer: fitted without gradient steps (the reference)
 
 
 def _common_config(label_names: list[str], channels: int, max_length: int) -> dict[str, Any]:
@@ -136,6 +139,15 @@ def build_scratch_complex(
     return ModelRun(architecture, model, feature_extractor(args, channels, max_length))
 
 
+def build_reference(args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int) -> ModelRun:
+    model = MiniRocketForClassification(MiniRocketConfig(**_common_config(label_names, channels, max_length)))
+    architecture = (
+        f"MiniRocket (aeon): {_inputs(args, channels, max_length)} -> 10,000 features (dilated convolutions with "
+        f"fixed kernels, share of positive values) -> scaled -> ridge classifier (penalty by cross-validation)"
+    )
+    return ModelRun(architecture, model, feature_extractor(args, channels, max_length))
+
+
 # Small data (tens to hundreds of series): many short epochs, stopped by the validation split.
 _SCRATCH = {"per_device_train_batch_size": 16, "warmup_steps": 0, "early_stopping_patience": 20}
 TIMESERIES_MODELS: dict[str, TimeSeriesModelSpec] = {
@@ -150,5 +162,13 @@ TIMESERIES_MODELS: dict[str, TimeSeriesModelSpec] = {
         "fully convolutional network (Wang et al. 2017) with global average pooling",
         build_scratch_complex,
         {**_SCRATCH, "learning_rate": 1e-3, "num_train_epochs": 100},
+    ),
+    "reference": TimeSeriesModelSpec(
+        "reference",
+        "MiniRocket from aeon: the baseline practitioners compare against, fitted in closed form",
+        build_reference,
+        # As aeon's MiniRocketClassifier, whose figures the README compares: the values as they are.
+        {"normalize": "none"},
+        trainer=ClosedFormTrainer,
     ),
 }
