@@ -1,1 +1,1 @@
-"""The time-series modality: its data sources (aeon archives, .ts, wide and long tables, Hub), description and lineup."""
+"""The time-series modality: its data sources (aeon archives, .ts, wide and long tables, Hub), description, lineup."""
