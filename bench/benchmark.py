@@ -20,7 +20,9 @@ def run(
     script: str, name: str, spec: dict[str, Any], output_root: Path, processes: int = 1, report_only: bool = False
 ) -> dict[str, Any]:
     """One benchmark. ``spec``: args, metric, split (default test), targets (model -> minimum; models
-    without one are reported only), max_wall_s (whole run), max_train_s (model -> training seconds).
+    without one are reported only), relative_targets (model -> (other, margin)), best_targets ([(models,
+    minimum)]: the best of them), best_relative_targets ([(models, other, margin)]: the best of them against
+    another model of the run), max_wall_s (whole run), max_train_s (model -> training seconds).
     ``processes`` > 1: that many processes (one per GPU), as ``accelerate launch --multi_gpu``.
     ``report_only``: read the run already in ``output_root`` instead of training again (no wall time)."""
     output = output_root / name
@@ -60,6 +62,10 @@ def run(
     for members, minimum in spec.get("best_targets", []):  # the best of several models must reach a figure
         best = max(members, key=scores.__getitem__)
         rows.append((f"best of {'/'.join(members)} ({best})", round(scores[best], 4), f">= {minimum}",
+                     scores[best] >= minimum))  # fmt: skip
+    for members, other, margin in spec.get("best_relative_targets", []):  # the best of several >= another + margin
+        best, minimum = max(members, key=scores.__getitem__), round(scores[other] + margin, 4)
+        rows.append((f"best of {'/'.join(members)} ({best}) vs {other}", round(scores[best], 4), f">= {minimum}",
                      scores[best] >= minimum))  # fmt: skip
     for model_name, (other, minimum) in spec.get("speedups", {}).items():  # model -> (other run's model, ratio)
         reference = json.loads((output_root / other[0] / "results.json").read_text())["models"]

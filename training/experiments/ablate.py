@@ -2,9 +2,10 @@
 
     python training/ablate.py --task image                                   # every image ablation, digits
     python training/ablate.py --task text --ablations optimizer,batch_size -- --train_file my.csv
+    python training/ablate.py --task timeseries --ablations normalization,network
 
 Everything after ``--`` goes to the training script unchanged (data arguments, ``--num_train_epochs``,
-...). Each variant is a run of ``train_text.py``/``train_image.py`` in its own process, written to
+...). Each variant is a run of ``train_<task>.py`` in its own process, written to
 ``OUTPUT_DIR/<ablation>/<variant>/`` in the standard layout, so every variant has its metrics,
 figures and card. ``ablations.json`` and ``ablations.md`` tabulate, per ablation, the primary metric
 on validation and test, the training time and the train-validation gap (overfitting).
@@ -15,9 +16,11 @@ The ablations (``--ablations`` picks some):
 - image ``dropout``: scratch-complex with dropout 0 and 0.3 before the classifier.
 - image ``backbone``: the pretrained backbone frozen (head only) vs fine-tuned end to end.
 - text ``glove``: glove-lstm with the GloVe vectors frozen vs fine-tuned.
-- ``optimizer`` (both): scratch-simple with AdamW, SGD with momentum 0.9 (at 10x the AdamW learning
+- time series ``normalization``: scratch-complex on series z-normalised one by one vs the raw values.
+- time series ``network``: the recurrent scratch-simple vs the convolutional scratch-complex (FCN, and ResNet).
+- ``optimizer`` (all): scratch-simple with AdamW, SGD with momentum 0.9 (at 10x the AdamW learning
   rate, SGD's usual scale) and RMSprop.
-- ``batch_size`` (both): scratch-simple at batch size 16, 32 and 64.
+- ``batch_size`` (all): scratch-simple at batch size 16, 32 and 64.
 """
 
 import json
@@ -31,6 +34,7 @@ from transformers import HfArgumentParser
 
 from training.core.arguments import split_passthrough
 from training.core.errors import UserError, run_cli
+from training.core.tasks import TASK_NAMES
 from training.reporting.tables import ablation_tables
 from training.workflow import run_training_script
 
@@ -38,6 +42,8 @@ from training.workflow import run_training_script
 def _learning_rate(task: str, model: str) -> float:
     if task == "image":
         from training.image.lineup import IMAGE_MODELS as LINEUP
+    elif task == "timeseries":
+        from training.timeseries.lineup import TIMESERIES_MODELS as LINEUP
     else:
         from training.text.lineup import TEXT_MODELS as LINEUP
     return float(LINEUP[model].defaults.get("learning_rate", 5e-5))
@@ -85,6 +91,19 @@ def ablations(task: str) -> dict[str, list[tuple[str, list[str]]]]:
             ],
             **common,
         }
+    if task == "timeseries":
+        return {
+            "normalization": [
+                ("z-normalised per series", ["--models", "scratch-complex", "--normalize", "per_series"]),
+                ("raw values", ["--models", "scratch-complex", "--normalize", "none"]),
+            ],
+            "network": [
+                ("recurrent (GRU)", ["--models", "scratch-simple"]),
+                ("convolutional (FCN)", ["--models", "scratch-complex"]),
+                ("convolutional (ResNet)", ["--models", "scratch-complex", "--cnn_architecture", "resnet"]),
+            ],
+            **common,
+        }
     return {
         "glove": [
             ("GloVe frozen", ["--models", "glove-lstm", "--finetune_glove", "false"]),
@@ -96,7 +115,7 @@ def ablations(task: str) -> dict[str, list[tuple[str, list[str]]]]:
 
 @dataclass
 class AblationArguments:
-    task: str = field(metadata={"help": "text or image."})
+    task: str = field(metadata={"help": "text, image or timeseries."})
     ablations: str = field(default="all", metadata={"help": "Comma-separated ablations to run, or 'all'."})
     output_dir: str | None = field(default=None, metadata={"help": "Default: outputs/ablations-<task>."})
 
@@ -126,8 +145,8 @@ def summarise(variant: str, run_dir: Path) -> dict[str, Any]:
 def main() -> None:
     own, passthrough = split_passthrough(sys.argv[1:])
     (args,) = HfArgumentParser(AblationArguments).parse_args_into_dataclasses(own)
-    if args.task not in ("text", "image"):
-        raise UserError(f"--task must be text or image (got {args.task!r}).")
+    if args.task not in TASK_NAMES:
+        raise UserError(f"--task must be {', '.join(TASK_NAMES)} (got {args.task!r}).")
     available = ablations(args.task)
     names = list(available) if args.ablations == "all" else [a.strip() for a in args.ablations.split(",")]
     unknown = [n for n in names if n not in available]

@@ -3,6 +3,7 @@
     python training/sweep.py --task image --model scratch-complex --n_trials 20
     python training/sweep.py --task text --model glove-lstm --n_trials 20 -- --train_file my.csv
     python training/sweep.py --task text --model scratch-simple --search_space space.yaml
+    python training/sweep.py --task timeseries --model scratch-complex --n_trials 20
 
 Everything after ``--`` goes to the training script's parser unchanged (data arguments, ``--seed``...).
 The objective is the primary metric on the validation split at the model's best epoch; the test
@@ -64,6 +65,7 @@ from training.core.ensemble import ENSEMBLE
 from training.core.errors import UserError, run_cli
 from training.core.experiment import PreparedModel, build_trainer, use_all_cpu_cores
 from training.core.results import choose_primary_metric, markdown_table, write_json
+from training.core.tasks import TASK_NAMES
 from training.reporting import insights
 from training.workflow import run_training_script
 
@@ -86,7 +88,7 @@ FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
 @dataclass
 class SweepArguments:
-    task: str = field(metadata={"help": "text or image."})
+    task: str = field(metadata={"help": "text, image or timeseries."})
     model: str = field(metadata={"help": "The lineup model to tune, e.g. scratch-complex or glove-lstm."})
     n_trials: int = field(default=20, metadata={"help": "Trials in the study in all (earlier runs count)."})
     output_dir: str | None = field(default=None, metadata={"help": "Default: outputs/sweep-<task>-<model>."})
@@ -464,8 +466,8 @@ def remove_checkpoints(worker_dir: Path) -> None:
 def main() -> None:
     own, passthrough = split_passthrough(sys.argv[1:])
     (sweep,) = HfArgumentParser(SweepArguments).parse_args_into_dataclasses(own)
-    if sweep.task not in ("text", "image"):
-        raise UserError(f"--task must be text or image (got {sweep.task!r}).")
+    if sweep.task not in TASK_NAMES:
+        raise UserError(f"--task must be {', '.join(TASK_NAMES)} (got {sweep.task!r}).")
     if sweep.pruner not in PRUNERS:
         raise UserError(f"--pruner must be {', '.join(PRUNERS)} (got {sweep.pruner!r}).")
     if sweep.n_trials < 1:
@@ -497,6 +499,8 @@ def main() -> None:
     primary_metric, _ = choose_primary_metric(counts, args.run.primary_metric)
     seed = args.training.seed
     prepared = script.prepare(sweep.model, args, data, data.splits, seed)
+    if prepared.trainer_class is not None:
+        raise UserError(f"{sweep.model} is fitted in closed form, without the Trainer's settings: nothing to search.")
     space = load_space(
         sweep.search_space, default_space(prepared), early_stopping=bool(prepared.early_stopping_patience)
     )

@@ -13,6 +13,7 @@ from typing import Any
 from training.core import plots
 from training.core.errors import UserError
 from training.core.results import comparison_rows, cross_validation_rows
+from training.core.tasks import TASKS
 from training.reporting import insights
 from training.reporting.document import Bullets, Document, Figure, Paragraph, Section, Table
 from training.reporting.model_card import provenance_text
@@ -73,7 +74,7 @@ def _size_mb(model_dir: Path) -> float:
 
 
 def _modality(results: dict[str, Any]) -> str:
-    return results["task"].split("-")[0]  # "text", "image"
+    return TASKS[results["task"]].noun  # "text", "image", "time series"
 
 
 def task_section(run: Run) -> Section:

@@ -16,16 +16,11 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from training.core.fields import input_format, split_fields
 from training.core.metrics import SCALAR_METRICS
 from training.core.results import comparison_rows
+from training.core.tasks import TASKS
 from training.reporting.insights import overall_calibration, seconds
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "model_cards" / "model_card.md"
-# What a card calls each task's inputs (one, several), and the test input saved next to each model for the card's
-# snippet to classify (texts are written into the snippet itself).
-INPUT_NOUNS = {
-    "text-classification": ("A text", "texts"),
-    "image-classification": ("An image", "images"),
-    "time-series-classification": ("A time-series", "series"),
-}
+# The test input saved next to each model for the card's snippet to classify (texts are written into the snippet).
 EXAMPLE_FILES = {"image-classification": "example.png", "time-series-classification": "example.csv"}
 EXAMPLE_IMAGE = EXAMPLE_FILES["image-classification"]
 EXAMPLE_SERIES = EXAMPLE_FILES["time-series-classification"]
@@ -263,7 +258,7 @@ def build_model_card(
         template_path=str(TEMPLATE),
         model_id=model_id,
         summary=(
-            f"{INPUT_NOUNS[task][0]} classification model ({metrics['name']}, {metrics['kind']}) "
+            f"{TASKS[task].a_noun} classification model ({metrics['name']}, {metrics['kind']}) "
             f"trained on {description['source']}. "
             f"Test {primary}: **{test[primary]:.4f}**"
             + (
@@ -334,7 +329,7 @@ def build_model_card(
         trust_remote_code=bool(modeling_files),
         modeling_files=", ".join(modeling_files),
         intended_use=(
-            f"Classifying {INPUT_NOUNS[task][1]} like those of {description['source']} into "
+            f"Classifying {TASKS[task].plural} like those of {description['source']} into "
             f"{', '.join(labels)}, and comparing it with the other models trained in the same run. It has not been "
             "evaluated on other data."
         ),

@@ -13,6 +13,7 @@ from PIL import Image
 from pptx import Presentation
 from pptx.util import Emu, Inches, Pt
 
+from training.core.tasks import TASKS
 from training.reporting import insights
 from training.reporting.content import Given, Run
 from training.reporting.document import Bullets, Document, Figure, Paragraph, Section, Table, unmarked
@@ -193,7 +194,7 @@ def write_slides(document: Document, given: Given, path: Path, space_url: str | 
     subtitle.left, subtitle.top, subtitle.width, subtitle.height = MARGIN, Inches(4.1), WIDTH - 2 * MARGIN, Inches(2.6)
     heading.text = document.title
     heading.text_frame.paragraphs[0].font.size = Pt(38 if len(document.title) <= 80 else 30)
-    modalities = sorted({r.results["task"].split("-")[0] for r in given.runs})
+    modalities = sorted({TASKS[r.results["task"]].noun for r in given.runs})
     subtitle.text = (
         f"Which {' / '.join(modalities)} classifier is best: trained from scratch or fine-tuned from pretrained "
         f"weights?\n{document.subtitle}"

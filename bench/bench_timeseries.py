@@ -1,0 +1,51 @@
+"""Benchmark of the time-series pipeline: the figures issue #19 asks for, measured on this machine.
+
+    python bench/bench_timeseries.py                          # every benchmark
+    python bench/bench_timeseries.py --only GunPoint,OSULeaf  # some of them
+
+Runs train_timeseries.py as a user would on archive datasets that aeon ships, with their official splits, and
+prints each figure next to its target (bench/benchmark.py); updates bench/results/timeseries.json. Exits
+non-zero when a target is missed.
+
+For each dataset: the best deep model of the lineup (scratch-simple, scratch-complex) within 0.02 of the
+MiniRocket reference trained in the same run, and the best of the lineup (reference included) at or above
+aeon's ``MiniRocketClassifier(random_state=0)`` as measured on these splits (2026-12-01, the issue's figures:
+trained on the whole training split, where the lineup holds 10% out for validation). OSULeaf is the default
+run, due within 10 minutes. JapaneseVowels (unequal lengths, 12 channels) has no published figure here: it
+shows that such data runs end to end.
+"""
+
+from benchmark import main
+
+DEEP = ["scratch-simple", "scratch-complex"]
+LINEUP = [*DEEP, "reference", "ensemble"]
+# aeon's MiniRocketClassifier(random_state=0), test accuracy on the official splits (2026-12-01).
+MINIROCKET = {
+    "GunPoint": 0.993,
+    "ItalyPowerDemand": 0.963,
+    "ArrowHead": 0.863,
+    "OSULeaf": 0.959,
+    "BasicMotions": 1.000,
+    "ACSF1": 0.910,
+}
+
+
+def benchmark(dataset: str, figure: float | None) -> dict:
+    spec = {
+        "args": [] if dataset == "OSULeaf" else ["--archive_dataset", dataset],
+        "metric": "accuracy",
+        "targets": {},
+        "best_relative_targets": [(DEEP, "reference", -0.02)],
+    }
+    if figure is not None:
+        spec["best_targets"] = [(LINEUP, figure)]
+    if dataset == "OSULeaf":
+        spec["max_wall_s"] = 10 * 60
+    return spec
+
+
+BENCHMARKS = {name: benchmark(name, figure) for name, figure in MINIROCKET.items()}
+BENCHMARKS["JapaneseVowels"] = {**benchmark("JapaneseVowels", None), "best_relative_targets": []}
+
+if __name__ == "__main__":
+    main("train_timeseries.py", BENCHMARKS, "timeseries", __doc__)
