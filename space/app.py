@@ -1,7 +1,7 @@
 """The Classification lab Space: every trained model side by side, and the comparison.
 
     python space/app.py                              # the models listed in space/models.yaml
-    python space/app.py --results outputs/text outputs/image
+    python space/app.py --results outputs/text outputs/image outputs/timeseries
     python space/app.py --config my_models.yaml --port 7861
 
 Deployed as a Hugging Face Space (``python -m training.deploy_space``) it runs unchanged: Spaces
@@ -93,6 +93,12 @@ def _legend(kind: str, explanations: Explanations) -> str:
             "**Why?** Each word coloured by how much it pushed the model towards the class it predicted: "
             "red towards it, purple away from it (scale -1 to +1 per model: its strongest word is 1)."
         )
+    elif kind == "timeseries":
+        what = (
+            "**Why?** Under the series as each model read it, how much each stretch of steps pushed it towards the "
+            "class it predicted: red towards it, blue away from it (hiding that stretch lowers, or raises, the "
+            "probability)."
+        )
     else:
         what = (
             "**Why?** Each model's evidence for the class it predicted, over the image as it saw it (resized "
@@ -122,6 +128,8 @@ def _why_outputs(explanations: Explanations, models: list[ModelEntry], kind: str
 def _why_component(kind: str, name: str) -> gr.HighlightedText | gr.Image:
     """Where a model's explanation goes, hidden until Why? is clicked: its words highlighted (text) or a heatmap."""
     elem_id = f"{kind}-why-{catalog.slug(name)}"
+    if kind == "timeseries":  # a saliency curve as wide as the answer's column
+        return gr.Image(label=name, type="pil", format="png", interactive=False, visible=False, elem_id=elem_id)
     if kind == "text":
         return gr.HighlightedText(
             label=name, show_legend=True, show_inline_category=False, visible=False, elem_id=elem_id
@@ -132,11 +140,61 @@ def _why_component(kind: str, name: str) -> gr.HighlightedText | gr.Image:
     )
 
 
+def series_frame(text: str | None, channels: int) -> pd.DataFrame:
+    """The pasted series as LinePlot rows (step, value, channel); empty while it cannot be read."""
+    series, _ = catalog.read_series(text, channels)
+    if series is None:
+        return pd.DataFrame({"step": [], "value": [], "channel": []})
+    return pd.DataFrame(
+        [(step, value, f"channel {c + 1}") for c, line in enumerate(series) for step, value in enumerate(line)],
+        columns=["step", "value", "channel"],
+    )
+
+
+PREDICT = {"text": catalog.predict_text, "image": catalog.predict_image, "timeseries": catalog.predict_series}
+EXPLAIN = {"text": catalog.explain_text, "image": catalog.explain_image, "timeseries": catalog.explain_series}
+
+
+def _series_input(section: Section) -> gr.Textbox:
+    """The values box, a CSV upload that fills it, and the series plotted as it is typed or uploaded."""
+    channels = section.channels
+    how = "comma- or space-separated" if channels == 1 else f"one line per channel ({channels} lines)"
+    source = gr.Textbox(
+        label=f"Series values, {how}; empty for a missing value",
+        lines=5,
+        placeholder="e.g. 0.1, 0.5, 1.2, 0.9, 0.3, -0.2, ..." if channels == 1 else "one line of values per channel",
+        elem_id=f"{section.kind}-input",
+    )
+    upload = gr.File(
+        label="or upload a CSV of one series (a column per channel, a row per step)",
+        file_types=[".csv", ".tsv", ".txt"],
+        type="filepath",
+        height=90,
+        elem_id=f"{section.kind}-upload",
+    )
+    plot = gr.LinePlot(
+        series_frame(None, channels), x="step", y="value", color="channel", height=220, label="The series",
+        elem_id=f"{section.kind}-plot",
+    )  # fmt: skip
+
+    def from_file(path: str | None) -> str:
+        try:
+            return catalog.series_text(path)
+        except ValueError as error:
+            raise gr.Error(str(error), print_exception=False) from None
+
+    upload.upload(from_file, inputs=upload, outputs=source, api_name=False)
+    source.change(lambda text: series_frame(text, channels), inputs=source, outputs=plot, api_name=False)
+    return source
+
+
 def _try_it(section: Section) -> None:
     models = section.available
     with gr.Row():
         with gr.Column(scale=2):
-            if section.kind == "text":
+            if section.kind == "timeseries":
+                source = _series_input(section)
+            elif section.kind == "text":
                 # Several training columns (--text_column keyword,text): one box in the documented format.
                 fields = (section.description or {}).get("input_fields") or []
                 source = gr.Textbox(
@@ -179,8 +237,7 @@ def _try_it(section: Section) -> None:
                 if entry.classifier is None:
                     gr.Markdown(f"**{entry.name}** is unavailable: {entry.error}")
 
-    predict = catalog.predict_text if section.kind == "text" else catalog.predict_image
-    explain = catalog.explain_text if section.kind == "text" else catalog.explain_image
+    predict, explain = PREDICT[section.kind], EXPLAIN[section.kind]
 
     def classify(value: Any) -> list[Any]:
         return _outputs(predict(section, value), models)
@@ -193,7 +250,9 @@ def _try_it(section: Section) -> None:
     why.click(explain_all, inputs=source, outputs=[status, legend, *explained], api_name=False, **EXPLAIN_CONCURRENCY)
     if section.kind == "text":
         source.submit(classify, inputs=source, outputs=outputs, api_name=False)
-    examples = catalog.text_examples(section) if section.kind == "text" else catalog.image_examples(section)
+    examples = {
+        "text": catalog.text_examples, "image": catalog.image_examples, "timeseries": catalog.series_examples
+    }[section.kind](section)  # fmt: skip
     if examples and models:
         gr.Examples(
             examples=[[e] for e in examples],
@@ -216,7 +275,8 @@ def _try_it(section: Section) -> None:
             return predict(section, value, [entry]).labels.get(entry.name)
 
         def one_explanation(value: Any, entry: ModelEntry = entry) -> Any:
-            """The model's HighlightedText value (text) or heatmap (image); a bad input is an error with the reason."""
+            """The model's HighlightedText value (text), heatmap (image) or saliency curve (time series); a bad input
+            is an error with the reason."""
             explanations = explain(section, value, [entry])
             if entry.name not in explanations.shown:
                 raise gr.Error(explanations.message or explanations.errors[entry.name], print_exception=False)

@@ -19,16 +19,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import PIL.Image
 import yaml
 
 from training.core import explain
 from training.core.results import choose_primary_metric, comparison_rows, cross_validation_rows, overfitting_note
+from training.core.tasks import TASKS as TASK_INFO
 from training.reporting import insights
 
 logger = logging.getLogger(__name__)
 
-TASKS = {"text": "text-classification", "image": "image-classification"}
+TASKS = {task.name: task.pipeline_task for task in TASK_INFO.values()}  # text, image, timeseries
 TOP_K = 5
 # Characters of text the models are given at most: every model reads far fewer tokens than this,
 # and tokenising a 100,000-character paste would cost more than the prediction itself.
@@ -36,12 +38,16 @@ MAX_TEXT_CHARS = 5_000
 # Longest image side fed to the pipelines: every model resizes to at most a few hundred pixels, so a
 # 40-megapixel photo is downscaled first (resizing it in the image processor is slow).
 MAX_IMAGE_SIDE = 1024
+# Values of one pasted or uploaded series, at most: the longest archive series have a few thousand steps.
+MAX_SERIES_VALUES = 200_000
+# A test series per class that train_timeseries.py writes beside the run: the Space's examples.
+SERIES_EXAMPLES = "series_examples.json"
 # What a model folder may hold for the app: the card, metrics and figures (the training scripts write them; a
 # model finished by an older version, or pushed by another tool, lacks some). The error analysis' names are
 # training/core/analysis.py's, written here rather than imported: that module draws with matplotlib.
 MODEL_FILES = (
-    "metrics.json", "README.md", "confusion_matrix.png", "learning_curves.png", "example.png", "curves.png",
-    "top_losses.png", "top_losses.md",
+    "metrics.json", "README.md", "confusion_matrix.png", "learning_curves.png", "example.png", "example.csv",
+    "curves.png", "top_losses.png", "top_losses.md",
 )  # fmt: skip
 # The run's own figures of every model at once (training/core/analysis.py's RUN_FIGURES), where written.
 RUN_FIGURES = ("roc_curves.png", "pr_curves.png", "calibration.png")
@@ -62,9 +68,10 @@ class ModelEntry:
 
     @property
     def explainable(self) -> bool:
-        """Whether it has a tokenizer or image processor of its own to explain through (an ensemble has not:
-        its members' explanations are its explanation)."""
-        return any(getattr(self.classifier, a, None) is not None for a in ("tokenizer", "image_processor"))
+        """Whether it has a tokenizer, image processor or feature extractor of its own to explain through (an
+        ensemble has not: its members' explanations are its explanation)."""
+        processors = ("tokenizer", "image_processor", "feature_extractor")
+        return any(getattr(self.classifier, a, None) is not None for a in processors)
 
     @cached_property  # read once, after loading has found the files
     def metrics(self) -> dict[str, Any] | None:
@@ -97,12 +104,19 @@ class Section:
 
     @property
     def kind(self) -> str:
-        return self.task.split("-")[0]
+        """The task's short name: text, image, timeseries (element ids, API names, models.yaml keys)."""
+        return TASK_INFO[self.task].name
 
     @property
     def title(self) -> str:
+        noun = TASK_INFO[self.task].noun.capitalize()
         source = (self.description or {}).get("source")
-        return f"{self.kind.capitalize()}: {source}" if source else self.kind.capitalize()
+        return f"{noun}: {source}" if source else noun
+
+    @property
+    def channels(self) -> int:
+        """Channels of each series (time series; 1 without a dataset description)."""
+        return int(((self.description or {}).get("notes") or {}).get("channels", 1))
 
     @property
     def available(self) -> list[ModelEntry]:
@@ -181,7 +195,7 @@ def sources_from_runs(run_dirs: list[Path]) -> dict[str, list[str]]:
         if not results_path.is_file():
             raise ConfigError(f"{run_dir} has no results.json: give the --output_dir of a finished training run.")
         task = json.loads(results_path.read_text(encoding="utf-8"))["task"]
-        sources[task.split("-")[0]].append(str(Path(run_dir).resolve()))
+        sources[TASK_INFO[task].name].append(str(Path(run_dir).resolve()))
     return sources
 
 
@@ -204,7 +218,7 @@ def _entries(source: str, task: str) -> tuple[list[ModelEntry], dict[str, Any] |
     if (path / "results.json").is_file():
         results = json.loads((path / "results.json").read_text(encoding="utf-8"))
         if results["task"] != task:
-            raise ConfigError(f"{source} is a {results['task']} run, listed under {task.split('-')[0]}.")
+            raise ConfigError(f"{source} is a {results['task']} run, listed under {TASK_INFO[task].name}.")
         return [ModelEntry(m["name"], str(path / m["name"])) for m in results["models"]], results
     if path.is_dir() or is_path(source):
         return [ModelEntry(path.name, source)], None
@@ -218,8 +232,8 @@ def _load(entry: ModelEntry, task: str, loader: Callable[..., Any]) -> None:
             entry.files = {name: str(path / name) for name in MODEL_FILES if (path / name).is_file()}
         elif is_path(entry.source):
             raise FileNotFoundError(
-                f"{entry.source} does not exist: train it first (`make text` and `make image` "
-                "write the default ones), or change the list in models.yaml"
+                f"{entry.source} does not exist: train it first (`make text`, `make image` and "
+                "`make timeseries` write the default ones), or change the list in models.yaml"
             )
         else:
             entry.files = _hub_files(entry.source)
@@ -374,6 +388,91 @@ def predict_image(section: Section, upload: Any, models: list[ModelEntry] | None
     return _run(section.available if models is None else models, image, message)
 
 
+def _numbers(line: str) -> list[float]:
+    """The numbers of one line, separated by commas, semicolons, tabs or spaces (empty or ``nan``: missing)."""
+    fields = [f.strip() for f in re.split(r"[,;\t]", line)] if re.search(r"[,;\t]", line) else line.split()
+    return [float(f) if f else float("nan") for f in fields]
+
+
+def _is_header(line: str) -> bool:
+    """A line of names (``channel_1,channel_2``), no number among them."""
+    fields = re.split(r"[,;\t]", line) if re.search(r"[,;\t]", line) else line.split()
+    return not any(re.fullmatch(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*", f) for f in fields)
+
+
+def read_series(text: str | None, channels: int = 1) -> tuple[np.ndarray | None, str]:
+    """A pasted series as (channels x steps) values, and what the user should know; or (None, why not). One
+    channel: every number in order, on one line or many. Several: a line per channel, or a row per step with a
+    value per channel (a CSV file's layout, a header row allowed)."""
+    if text is None or not text.strip():
+        return None, "Paste the series' values (or upload a CSV file of one series) first."
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    if _is_header(lines[0]):
+        lines = lines[1:]
+    try:
+        rows = [_numbers(line) for line in lines]
+    except ValueError as error:
+        return None, f"The series must be numbers only ({error}). Separate them with commas, spaces or new lines."
+    if channels == 1:
+        widths = {len(row) for row in rows}
+        if len(widths) == 1 and 1 < len(rows[0]) < len(rows):  # a table: a row per step, several columns
+            return None, "These models read one channel: paste one number per step (a single column or line)."
+        series = np.array([[v for row in rows for v in row]])
+    elif len(rows) == channels and len({len(r) for r in rows}) == 1:
+        series = np.array(rows)
+    elif all(len(row) == channels for row in rows):
+        series = np.array(rows).T
+    else:
+        return None, (
+            f"These models read {channels} channels: paste {channels} lines of equally many values (one per "
+            f"channel), or rows of {channels} values (one per step)."
+        )
+    if series.size > MAX_SERIES_VALUES:
+        return None, f"That series has {series.size:,} values; the Space reads at most {MAX_SERIES_VALUES:,}."
+    observed = int((~np.isnan(series).all(axis=0)).sum())
+    if observed < 3:
+        return None, f"That series has {observed} step(s) with values: a time series needs at least 3."
+    missing = int(np.isnan(series).sum())
+    return series, f"{missing} missing value(s) filled by linear interpolation, as in training." if missing else ""
+
+
+def series_text(path: str | None) -> str:
+    """An uploaded one-series CSV file (a column per channel, a row per step) as the text box shows a series:
+    a line per channel."""
+    if not path:
+        return ""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"cannot read that file as text: {error}") from None
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and _is_header(lines[0]):
+        lines = lines[1:]
+    rows = [[f.strip() for f in re.split(r"[,;\t]", line)] for line in lines]
+    return "\n".join(", ".join(column) for column in zip(*rows, strict=False)) if rows else ""
+
+
+def predict_series(section: Section, text: str | None, models: list[ModelEntry] | None = None) -> Prediction:
+    """The top classes of every available model (or of ``models``) for a pasted series."""
+    series, message = read_series(text, section.channels)
+    if series is None:
+        return Prediction(message, {}, {})
+    return _run(section.available if models is None else models, series, message)
+
+
+def series_examples(section: Section) -> list[str]:
+    """A test series per class (``series_examples.json`` beside the run), as the text box shows them."""
+    path = section.run_dir / SERIES_EXAMPLES if section.run_dir else None
+    if path is None or not path.is_file():
+        return []
+    examples = json.loads(path.read_text(encoding="utf-8"))
+
+    def line(channel: list[float | None]) -> str:
+        return ", ".join("" if v is None else f"{v:.6g}" for v in channel)
+
+    return ["\n".join(line(channel) for channel in series) for series in examples.values()]
+
+
 # --- Explanations ----------------------------------------------------------------------------------
 
 
@@ -428,6 +527,22 @@ def explain_image(section: Section, upload: Any, models: list[ModelEntry] | None
         return Explanations(message, {}, {})
     models = section.available if models is None else models
     return _explain(models, image, message, "image_processor", _unique_heatmap)
+
+
+def explain_series(section: Section, text: str | None, models: list[ModelEntry] | None = None) -> Explanations:
+    """Why every available model (or each of ``models``) predicted what it did for a pasted series: a saliency
+    curve over its steps (occlusion), drawn under the series; the input checks as ``predict_series``'s."""
+    series, message = read_series(text, section.channels)
+    if series is None:
+        return Explanations(message, {}, {})
+    models = section.available if models is None else models
+
+    def show(explanation: Any) -> Any:
+        image = explain.saliency_plot(explanation)
+        image.info["answer"] = uuid.uuid4().hex  # each answer its own file: see _unique_heatmap
+        return image
+
+    return _explain(models, series, message, "feature_extractor", show)
 
 
 def _unique_heatmap(explanation: Any) -> Any:

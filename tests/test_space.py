@@ -87,15 +87,16 @@ def loader_for(classifiers: dict[str, FakeClassifier]):
 def test_config_paths_are_relative_to_the_file_and_mistakes_are_named(tmp_path, run_dir):
     config = tmp_path / "models.yaml"
     config.write_text("text:\n  - run\n  - alice/news-glove-lstm\nimage: []\n")
-    assert catalog.read_config(config) == {"text": [str(run_dir.resolve()), "alice/news-glove-lstm"], "image": []}
+    expected = {"text": [str(run_dir.resolve()), "alice/news-glove-lstm"], "image": [], "timeseries": []}
+    assert catalog.read_config(config) == expected
     config.write_text("texts:\n  - run\n")
-    with pytest.raises(catalog.ConfigError, match="expected the keys text, image"):
+    with pytest.raises(catalog.ConfigError, match="expected the keys text, image, timeseries"):
         catalog.read_config(config)
     with pytest.raises(catalog.ConfigError, match="cannot read"):
         catalog.read_config(tmp_path / "missing.yaml")
     with pytest.raises(catalog.ConfigError, match="has no results.json"):
         catalog.sources_from_runs([tmp_path])
-    assert catalog.sources_from_runs([run_dir]) == {"text": [str(run_dir.resolve())], "image": []}
+    assert catalog.sources_from_runs([run_dir]) == {"text": [str(run_dir.resolve())], "image": [], "timeseries": []}
 
 
 def test_models_that_fail_to_load_are_unavailable_with_the_reason(run_dir, tmp_path):
@@ -366,3 +367,26 @@ def test_the_deployed_bundle_imports_without_the_project(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "sdk: gradio" in files["README.md"].decode() and "title: Demo" in files["README.md"].decode()
+
+
+def test_series_input_checks(tmp_path):
+    """Pasted series: one channel in any layout; several as a line per channel or a row per step (a header row
+    allowed); missing values said; non-numbers, the wrong channel count and too few steps refused."""
+    series, message = catalog.read_series("1, 2, 3\n4 5 6", channels=1)
+    assert series.tolist() == [[1, 2, 3, 4, 5, 6]] and message == ""
+    assert catalog.read_series("1;2;;4", channels=1)[1].startswith("1 missing value(s) filled")
+    lines = catalog.read_series("1, 2, 3, 4\n5, 6, 7, 8", channels=2)[0]
+    rows = catalog.read_series("x,y\n1,5\n2,6\n3,7\n4,8", channels=2)[0]
+    assert lines.tolist() == rows.tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
+    for text, channels, reason in (
+        ("", 1, "Paste the series' values"),
+        ("1, 2, x", 1, "numbers only"),
+        ("1, 2\n3, 4\n5, 6", 1, "read one channel"),
+        ("1, 2, 3", 2, "read 2 channels"),
+        ("1, 2", 1, "needs at least 3"),
+    ):
+        assert catalog.read_series(text, channels)[0] is None
+        assert reason in catalog.read_series(text, channels)[1]
+    upload = tmp_path / "one.csv"
+    upload.write_text("channel_1,channel_2\n1,5\n2,6\n3,\n")
+    assert catalog.series_text(str(upload)) == "1, 2, 3\n5, 6, "

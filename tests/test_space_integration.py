@@ -1,8 +1,8 @@
-"""The Space with real checkpoints: a text run (scratch + GloVe) and an image run (scratch CNN +
-pretrained backbone) served on loopback and used through the API (gradio_client): predictions and
-explanations, by 20 concurrent clients, and in headless Chromium; then deployed to the loopback Hub
-(tests/hub_server.py) and run from the downloaded Space repo, as Spaces run it, loading published
-models by repo id."""
+"""The Space with real checkpoints: a text run (scratch + GloVe), an image run (scratch CNN + pretrained
+backbone) and a time-series run (FCN + MiniRocket) served on loopback and used through the API
+(gradio_client): predictions and explanations, by 20 concurrent clients, and in headless Chromium; then
+deployed to the loopback Hub (tests/hub_server.py) and run from the downloaded Space repo, as Spaces run it,
+loading published models by repo id."""
 
 import json
 import re
@@ -17,6 +17,7 @@ import pytest
 
 from tests.browser import browser_page, expect_image_loaded, free_port, requires_browser, screenshot, serve_app
 from tests.conftest import HUB_USER, ROOT, digit_folders, hub_env, run_script, run_with_hub, sentiment_csv_args
+from tests.test_timeseries_data import long_frame, waves
 
 pytestmark = pytest.mark.slow
 sys.path.insert(0, str(ROOT / "space"))
@@ -71,7 +72,16 @@ def runs(tmp_path_factory) -> dict[str, Path]:
         ],
         cwd=tmp,
     )
-    return {"text": tmp / "reviews", "image": tmp / "digits"}
+    series, classes = waves(count=40, length=24, channels=2)
+    long_frame(series, classes).to_csv(tmp / "motion.csv", index=False)
+    run_script(
+        "train_timeseries.py",
+        ["--train_file", str(tmp / "motion.csv"), "--series_id_column", "id", "--time_column", "time",
+         "--models", "scratch-complex,reference,ensemble", "--output_dir", str(tmp / "motion"),
+         "--num_train_epochs", "2", "--latency_samples", "2", "--seed", "3"],
+        cwd=tmp,
+    )  # fmt: skip
+    return {"text": tmp / "reviews", "image": tmp / "digits", "timeseries": tmp / "motion"}
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +89,7 @@ def served(runs, tmp_path_factory):
     import app
     import catalog
 
-    sections = catalog.load_sections(catalog.sources_from_runs([runs["text"], runs["image"]]))
+    sections = catalog.load_sections(catalog.sources_from_runs(list(runs.values())))
     assert all(m.classifier is not None for s in sections for m in s.models), [
         m.error for s in sections for m in s.models
     ]
@@ -137,6 +147,35 @@ def test_api_gives_every_models_answer_and_clear_messages(served, runs, tmp_path
     not_image.write_text("this is text, not a picture")
     message = client.predict(handle_file(str(not_image)), api_name="/predict_image")[0]
     assert message.startswith("That file is not an image we can read") and "/tmp" not in message
+
+
+def series_text(runs: dict[str, Path]) -> str:
+    """The run's first test series, as the Space's text box takes it: a line per channel."""
+    steps = (runs["timeseries"] / "scratch-complex" / "example.csv").read_text().splitlines()[1:]
+    return "\n".join(", ".join(column) for column in zip(*(line.split(",") for line in steps), strict=True))
+
+
+def test_time_series_through_the_api(served, runs, tmp_path):
+    """Pasted values (a line per channel, or a CSV file's rows) answered by every model, the reference and the
+    ensemble included; bad values get a message; each model but the ensemble explains with a saliency curve."""
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+    from PIL import Image
+
+    client = Client(served, verbose=False)
+    pasted = series_text(runs)
+    result = client.predict(pasted, api_name="/predict_timeseries")
+    assert result[0] == "" and len(labels(result)) == 3  # scratch-complex, reference and their ensemble
+    assert all(label["label"] in ("sine", "square") for label in labels(result))
+    rows = (runs["timeseries"] / "scratch-complex" / "example.csv").read_text()  # the file's layout: a row per step
+    assert client.predict(rows, api_name="/timeseries_reference")["label"] == labels(result)[1]["label"]
+    assert "numbers only" in client.predict("1, 2, x, 4", api_name="/predict_timeseries")[0]
+    assert "read 2 channels" in client.predict("1, 2, 3, 4, 5", api_name="/predict_timeseries")[0]
+    for endpoint in explain_endpoints(runs, "timeseries"):
+        with Image.open(client.predict(pasted, api_name=endpoint)) as image:
+            assert image.format == "PNG" and image.width > 400
+        with pytest.raises(AppError, match="Paste the series"):
+            client.predict("", api_name=endpoint)
 
 
 def test_every_model_explains_through_the_api(served, runs, tmp_path):
@@ -281,6 +320,21 @@ def test_in_the_browser(served, runs):
         page.locator("#image-card-pretrained_frozen").get_by_role("button").first.click()  # open its card
         expect_image_loaded(page.locator('img[src*="confusion_matrix.png"]:visible').first)
         screenshot(page, "space-models")
+
+        # Time series: values pasted, plotted, classified by every model and explained over time.
+        page.get_by_role("tab", name=re.compile("^Time series")).click()
+        page.locator("#timeseries-input textarea").fill(series_text(runs))
+        expect(page.locator("#timeseries-plot")).to_be_visible()
+        page.locator("#timeseries-classify").click()
+        for model in ("scratch_complex", "reference", "ensemble"):
+            top = page.locator(f"#timeseries-label-{model} [data-testid=label-output-value]")
+            expect(top).to_have_text(re.compile("sine|square"))
+        page.locator("#timeseries-why").click()
+        for model in ("scratch_complex", "reference"):
+            expect(page.locator(f"#timeseries-why-{model}")).to_contain_text(re.compile(r"why '(sine|square)'"))
+            expect_image_loaded(page.locator(f"#timeseries-why-{model} img"))
+        expect(page.locator("#timeseries-why-legend")).to_contain_text("occlusion")
+        print(f"Why? (time series): {screenshot(page, 'space-why-timeseries')}")
 
         # Text: the most confident mistakes of a model that made some, its words highlighted.
         page.goto(served)

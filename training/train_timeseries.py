@@ -34,9 +34,16 @@ from training.core.ensemble import ENSEMBLE
 from training.core.errors import run_cli
 from training.core.experiment import EvaluationInputs, PreparedModel
 from training.core.progress import timed
+from training.core.results import write_json
 from training.reporting.model_card import EXAMPLE_SERIES
 from training.timeseries.data import TimeSeriesDataArguments, load_timeseries_data, series_lengths, write_series_csv
-from training.timeseries.describe import plot_examples, timeseries_examples, timeseries_statistics
+from training.timeseries.describe import (
+    SERIES_EXAMPLES,
+    plot_examples,
+    series_examples,
+    timeseries_examples,
+    timeseries_statistics,
+)
 from training.timeseries.lineup import TASK, TIMESERIES_MODELS, TimeSeriesModelArguments
 from training.workflow import describe_run, finish_run, start_run, train_lineup
 
@@ -100,6 +107,7 @@ def main() -> None:
     describe_run(run, description, args.run.primary_metric)
     if run.is_main:
         plot_examples(data.splits["train"], data.label_names, run.output_dir / "examples.png")
+        write_json(series_examples(data.splits["test"], data.label_names), run.output_dir / SERIES_EXAMPLES)
 
     # Models: each is built, trained with Trainer, evaluated on every split and saved in turn; the ensemble,
     # last, is the soft vote of the others, weighed on the validation split.

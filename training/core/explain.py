@@ -6,6 +6,9 @@ every model (the scratch ones, GloVe, any Hub BERT-like or image classifier, and
 - Images: Grad-CAM (``LayerGradCam``) on the last convolution the network runs, upsampled to the input; a network
   whose only convolution is its patch embedding (ViT) gets integrated gradients on the pixels from a zero
   (mean-colour, after normalisation) baseline instead. Which one is found from the model, not from its name.
+- Time series: occlusion (``Occlusion``): windows of the series, one after another, replaced by each channel's
+  mean, and the drop in the explained class's probability is each step's score (a saliency curve over time).
+  It needs no gradient, so it explains every model alike, MiniRocket's ridge included.
 
 Everything is found from the model and its processor, so ``explain`` takes what ``pipeline`` holds
 (``classifier.model`` and ``classifier.tokenizer`` or ``classifier.image_processor``). Captum attaches hooks to
@@ -51,6 +54,12 @@ def is_text(processor: Any) -> bool:
     return isinstance(processor, PreTrainedTokenizerBase)
 
 
+def is_series(processor: Any) -> bool:
+    """Whether ``processor`` is a time-series feature extractor (``models/processing_timeseries.py``, also when
+    loaded from a checkpoint's own copy of that file)."""
+    return list(getattr(processor, "model_input_names", [])) == ["values", "attention_mask"]
+
+
 def explain(model: nn.Module, processor: Any, example: Any, target: int | None = None) -> Explanation:
     """Explain ``model``'s prediction for one raw ``example`` (a string, or an image: PIL, path or array), towards
     class ``target`` (default: the predicted one)."""
@@ -60,6 +69,8 @@ def explain(model: nn.Module, processor: Any, example: Any, target: int | None =
         )
     if is_text(processor):
         return explain_text(model, processor, example, target)
+    if is_series(processor):
+        return explain_series(model, processor, example, target)
     return explain_image(model, processor, example, target)
 
 
@@ -261,6 +272,72 @@ def explain_image(model: nn.Module, processor: Any, image: Any, target: int | No
         target=target, label=_label(model, target), probability=float(probabilities[target]), method=method,
         scores=scores.detach().float().cpu().numpy(), model_inputs={"pixel_values": pixel_values},
     )  # fmt: skip
+
+
+# Occlusion windows: this share of the series (at least one step), moved by half a window.
+SERIES_WINDOW = 1 / 32
+
+
+def explain_series(model: nn.Module, processor: Any, series: Any, target: int | None = None) -> Explanation:
+    """Occlusion over time: each window of ``SERIES_WINDOW`` of the series (all channels at once) set to the
+    channels' means, and the drop in the class's probability spread over the window's steps (Captum averages the
+    overlapping windows): one score per step of the series as the model read it (padding excluded)."""
+    from captum.attr import Occlusion
+
+    device = next(iter(model.parameters()), torch.zeros(0)).device
+    inputs = {k: v.to(device) for k, v in processor(series, return_tensors="pt").items()}
+    values, mask = inputs["values"], inputs["attention_mask"]
+    length = int(mask[0].sum())
+
+    def forward(series_values: torch.Tensor) -> torch.Tensor:
+        return _probabilities(model, values=series_values, attention_mask=mask.expand(len(series_values), -1))
+
+    with torch.no_grad():
+        probabilities = forward(values)[0]
+        target = int(probabilities.argmax()) if target is None else int(target)
+        window = max(1, round(length * SERIES_WINDOW))
+        mean = values[..., :length].mean(dim=-1, keepdim=True)
+        baseline = torch.where(mask.bool().unsqueeze(1), mean.expand_as(values), values)
+        attributions = Occlusion(forward).attribute(
+            values, sliding_window_shapes=(values.shape[1], window), strides=(values.shape[1], max(1, window // 2)),
+            baselines=baseline, target=target, perturbations_per_eval=16,
+        )  # fmt: skip
+    scores = attributions[0, :, :length].sum(dim=0)
+    return Explanation(
+        target=target, label=_label(model, target), probability=float(probabilities[target]),
+        method=f"occlusion over time (windows of {window} steps set to the channel means, stride {window // 2 or 1})",
+        scores=scores.float().cpu().numpy(), model_inputs={"values": values, "attention_mask": mask},
+    )  # fmt: skip
+
+
+def saliency_plot(explanation: Explanation, width: float = 6.5, height: float = 2.4) -> Image.Image:
+    """The series as the model read it (each channel a line) over the saliency: red where the steps pushed towards
+    the explained class, blue where they pushed away, as strong as the largest score."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    length = len(explanation.scores)
+    values = explanation.model_inputs["values"][0, :, :length].float().cpu().numpy()
+    limit = float(np.abs(explanation.scores).max()) or 1.0
+    fig, ax = plt.subplots(figsize=(width, height))
+    low, high = float(values.min()), float(values.max())
+    pad = 0.05 * (high - low or 1.0)
+    ax.imshow(explanation.scores[None, :], aspect="auto", cmap="coolwarm", vmin=-limit, vmax=limit, alpha=0.6,
+              extent=(-0.5, length - 0.5, low - pad, high + pad), interpolation="nearest")  # fmt: skip
+    for channel, line in enumerate(values):
+        ax.plot(line, lw=1, color="black" if len(values) == 1 else f"C{channel % 10}")
+    ax.set_xlim(-0.5, length - 0.5)
+    ax.set_xlabel("step")
+    ax.set_title(f"why '{explanation.label}' ({explanation.probability:.2f}): red pushed towards it", fontsize=9)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    return Image.open(buffer).convert("RGB")
 
 
 def model_view(explanation: Explanation) -> Image.Image:

@@ -30,7 +30,7 @@ APP_FILES = ("app.py", "catalog.py", "requirements.txt")
 CARD = ("README.md",)  # beside what a push sends, the run's own model card: the Space's Models tab shows it
 RUN_FILES = (
     "results.json", "dataset.json", "comparison.md", "class_balance.png", "examples.png", "roc_curves.png",
-    "pr_curves.png", "calibration.png",
+    "pr_curves.png", "calibration.png", "series_examples.json",
 )  # fmt: skip
 
 sys.path.insert(0, str(SPACE_DIR))  # the app's catalog reads models.yaml: one reader for both

@@ -13,6 +13,8 @@ from training.timeseries.data import series_lengths
 
 # Series per class behind the mean ± std curve of examples.png (the first ones of each class).
 SUMMARY_SERIES = 200
+# The first test series of each class, beside the run: the Space's examples (space/catalog.py reads it).
+SERIES_EXAMPLES = "series_examples.json"
 
 
 def timeseries_statistics(split: Dataset) -> dict[str, Any]:
@@ -44,3 +46,13 @@ def plot_examples(split: Dataset, label_names: list[str], path: Path) -> None:
     indices = example_indices(split, label_names, SUMMARY_SERIES)
     series = {name: [np.asarray(split[i]["series"], dtype=float) for i in rows] for name, rows in indices.items()}
     plot_series_examples(series, path)
+
+
+def series_examples(split: Dataset, label_names: list[str]) -> dict[str, list[list[float | None]]]:
+    """The first series of each class of ``split`` (channels x steps; ``None`` for a missing value)."""
+    rows = example_indices(split, label_names, 1)
+    return {
+        name: [[None if v is None or np.isnan(v) else round(float(v), 6) for v in c] for c in split[i[0]]["series"]]
+        for name, i in rows.items()
+        if i
+    }
