@@ -1,4 +1,4 @@
-# Entry points (README Quickstart): `make text` / `make image` set up and run the default jobs,
+# Entry points (README Quickstart): `make text` / `make image` / `make timeseries` set up and run the default jobs,
 # `make test` sets up and runs the tests. All create .venv on first use.
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 # Browser tests (tests/browser.py) use this Chromium; `make browser` installs Debian's if missing.
 CHROMIUM_PATH ?= /usr/bin/chromium
 
-.PHONY: setup text image space test lint bench-text bench-image bench-space browser pdftools
+.PHONY: setup text image timeseries space test lint bench-text bench-image bench-timeseries bench-space browser pdftools
 
 $(BIN)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ text: setup
 
 image: setup
 	$(BIN)/accelerate launch -q training/train_image.py --output_dir outputs/image
+
+timeseries: setup
+	$(BIN)/accelerate launch -q training/train_timeseries.py --output_dir outputs/timeseries
 
 space: setup
 	$(BIN)/python space/app.py
@@ -38,6 +41,9 @@ bench-text: setup
 
 bench-image: setup
 	$(BIN)/python bench/bench_image.py
+
+bench-timeseries: setup
+	$(BIN)/python bench/bench_timeseries.py
 
 bench-space: setup
 	$(BIN)/python bench/bench_space.py

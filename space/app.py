@@ -30,6 +30,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from catalog import Explanations, ModelEntry, Prediction, Section  # noqa: E402
 
+from training.core.explain import series_figure  # noqa: E402
 from training.core.fields import input_format  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -140,15 +141,10 @@ def _why_component(kind: str, name: str) -> gr.HighlightedText | gr.Image:
     )
 
 
-def series_frame(text: str | None, channels: int) -> pd.DataFrame:
-    """The pasted series as LinePlot rows (step, value, channel); empty while it cannot be read."""
+def series_picture(text: str | None, channels: int) -> Any:
+    """The pasted series drawn (each channel a line); nothing while it cannot be read."""
     series, _ = catalog.read_series(text, channels)
-    if series is None:
-        return pd.DataFrame({"step": [], "value": [], "channel": []})
-    return pd.DataFrame(
-        [(step, value, f"channel {c + 1}") for c, line in enumerate(series) for step, value in enumerate(line)],
-        columns=["step", "value", "channel"],
-    )
+    return None if series is None else series_figure(series, title="The series")
 
 
 PREDICT = {"text": catalog.predict_text, "image": catalog.predict_image, "timeseries": catalog.predict_series}
@@ -169,13 +165,9 @@ def _series_input(section: Section) -> gr.Textbox:
         label="or upload a CSV of one series (a column per channel, a row per step)",
         file_types=[".csv", ".tsv", ".txt"],
         type="filepath",
-        height=90,
         elem_id=f"{section.kind}-upload",
     )
-    plot = gr.LinePlot(
-        series_frame(None, channels), x="step", y="value", color="channel", height=220, label="The series",
-        elem_id=f"{section.kind}-plot",
-    )  # fmt: skip
+    plot = gr.Image(label="The series", type="pil", format="png", interactive=False, elem_id=f"{section.kind}-plot")
 
     def from_file(path: str | None) -> str:
         try:
@@ -184,7 +176,7 @@ def _series_input(section: Section) -> gr.Textbox:
             raise gr.Error(str(error), print_exception=False) from None
 
     upload.upload(from_file, inputs=upload, outputs=source, api_name=False)
-    source.change(lambda text: series_frame(text, channels), inputs=source, outputs=plot, api_name=False)
+    source.change(lambda text: series_picture(text, channels), inputs=source, outputs=plot, api_name=False)
     return source
 
 

@@ -268,6 +268,12 @@ def load_sections(sources: dict[str, list[str]], loader: Callable[..., Any] | No
             _load(entry, section.task, loader)
         if section.run_dir is None:
             _choose_primary_metric(section)
+        if section.kind == "timeseries":  # MiniRocket compiles its transform (numba) on first use: not a user's wait
+            for entry in section.available:
+                try:
+                    entry.classifier(np.zeros((section.channels, 16)))
+                except Exception as error:  # its real predictions will say what is wrong
+                    logger.warning("Warming up %s failed: %s", entry.name, error)
         sections.append(section)
     return sections
 

@@ -324,7 +324,7 @@ def test_in_the_browser(served, runs):
         # Time series: values pasted, plotted, classified by every model and explained over time.
         page.get_by_role("tab", name=re.compile("^Time series")).click()
         page.locator("#timeseries-input textarea").fill(series_text(runs))
-        expect(page.locator("#timeseries-plot")).to_be_visible()
+        expect_image_loaded(page.locator("#timeseries-plot img"))
         page.locator("#timeseries-classify").click()
         for model in ("scratch_complex", "reference", "ensemble"):
             top = page.locator(f"#timeseries-label-{model} [data-testid=label-output-value]")

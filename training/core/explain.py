@@ -310,9 +310,20 @@ def explain_series(model: nn.Module, processor: Any, series: Any, target: int | 
     )  # fmt: skip
 
 
-def saliency_plot(explanation: Explanation, width: float = 6.5, height: float = 2.4) -> Image.Image:
+def saliency_plot(explanation: Explanation) -> Image.Image:
     """The series as the model read it (each channel a line) over the saliency: red where the steps pushed towards
     the explained class, blue where they pushed away, as strong as the largest score."""
+    length = len(explanation.scores)
+    values = explanation.model_inputs["values"][0, :, :length].float().cpu().numpy()
+    title = f"why '{explanation.label}' ({explanation.probability:.2f}): red pushed towards it"
+    return series_figure(values, explanation.scores, title)
+
+
+def series_figure(
+    values: np.ndarray, scores: np.ndarray | None = None, title: str = "", width: float = 6.5, height: float = 2.4
+) -> Image.Image:
+    """A series (channels x steps, each channel a line) as a picture, over ``scores`` per step when given
+    (``coolwarm``, symmetric around 0)."""
     import io
 
     import matplotlib
@@ -320,19 +331,23 @@ def saliency_plot(explanation: Explanation, width: float = 6.5, height: float = 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    length = len(explanation.scores)
-    values = explanation.model_inputs["values"][0, :, :length].float().cpu().numpy()
-    limit = float(np.abs(explanation.scores).max()) or 1.0
+    length = values.shape[1]
     fig, ax = plt.subplots(figsize=(width, height))
-    low, high = float(values.min()), float(values.max())
-    pad = 0.05 * (high - low or 1.0)
-    ax.imshow(explanation.scores[None, :], aspect="auto", cmap="coolwarm", vmin=-limit, vmax=limit, alpha=0.6,
-              extent=(-0.5, length - 0.5, low - pad, high + pad), interpolation="nearest")  # fmt: skip
+    if scores is not None:
+        limit = float(np.abs(scores).max()) or 1.0
+        low, high = float(np.nanmin(values)), float(np.nanmax(values))
+        pad = 0.05 * (high - low or 1.0)
+        ax.imshow(scores[None, :], aspect="auto", cmap="coolwarm", vmin=-limit, vmax=limit, alpha=0.6,
+                  extent=(-0.5, length - 0.5, low - pad, high + pad), interpolation="nearest")  # fmt: skip
     for channel, line in enumerate(values):
-        ax.plot(line, lw=1, color="black" if len(values) == 1 else f"C{channel % 10}")
+        colour = "black" if len(values) == 1 else f"C{channel % 10}"
+        ax.plot(line, lw=1, color=colour, label=f"channel {channel + 1}")
+    if len(values) > 1 and scores is None:
+        ax.legend(fontsize=7, ncol=min(len(values), 6), loc="best", frameon=False)
     ax.set_xlim(-0.5, length - 0.5)
     ax.set_xlabel("step")
-    ax.set_title(f"why '{explanation.label}' ({explanation.probability:.2f}): red pushed towards it", fontsize=9)
+    if title:
+        ax.set_title(title, fontsize=9)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
