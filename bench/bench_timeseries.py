@@ -18,7 +18,6 @@ shows that such data runs end to end.
 from benchmark import main
 
 DEEP = ["scratch-simple", "scratch-complex"]
-LINEUP = [*DEEP, "reference", "ensemble"]
 # aeon's MiniRocketClassifier(random_state=0), test accuracy on the official splits (2026-12-01).
 MINIROCKET = {
     "GunPoint": 0.993,
@@ -31,14 +30,19 @@ MINIROCKET = {
 
 
 def benchmark(dataset: str, figure: float | None) -> dict:
+    # ACSF1's series have 1,460 steps: a GRU over them takes about 6 s an epoch here (up to 200 epochs), so its
+    # run leaves scratch-simple out; the best deep model is the FCN's on every dataset where both run.
+    deep = ["scratch-complex"] if dataset == "ACSF1" else DEEP
+    lineup = [*deep, "reference", "ensemble"]
+    models = ["--models", ",".join(lineup)] if dataset == "ACSF1" else []
     spec = {
-        "args": [] if dataset == "OSULeaf" else ["--archive_dataset", dataset],
+        "args": ([] if dataset == "OSULeaf" else ["--archive_dataset", dataset]) + models,
         "metric": "accuracy",
         "targets": {},
-        "best_relative_targets": [(DEEP, "reference", -0.02)],
+        "best_relative_targets": [(deep, "reference", -0.02)],
     }
     if figure is not None:
-        spec["best_targets"] = [(LINEUP, figure)]
+        spec["best_targets"] = [(lineup, figure)]
     if dataset == "OSULeaf":
         spec["max_wall_s"] = 10 * 60
     return spec

@@ -164,12 +164,15 @@ def models_section(run: Run) -> Section:
     )
     scratch = [m["name"] for m in models if m["kind"] == "scratch"]
     pretrained = [m["name"] for m in models if m["kind"] == "pretrained"]
+    references = [m["name"] for m in models if m["kind"] == "reference"]
     ensembles = [m for m in models if m["kind"] == "ensemble"]
     text = f"{{tab:models-{run.number}}} lists the models."
     if scratch:
         text += f" Trained from scratch: {', '.join(scratch)}."
     if pretrained:
         text += f" Fine-tuned from pretrained weights: {', '.join(pretrained)}."
+    if references:
+        text += f" The field's reference baseline, fitted in closed form (no epochs): {', '.join(references)}."
     for ensemble in ensembles:
         vote = ", ".join(f"{n} {w:g}" for n, w in ensemble["members"].items() if w)
         text += f" {ensemble['name']} is the soft vote of the others, weighted on the validation split ({vote})."
@@ -179,7 +182,9 @@ def models_section(run: Run) -> Section:
 def experiments_section(run: Run, given: Given) -> Section:
     models, metric = run.results["models"], run.results["primary_metric"]
     devices = sorted({m.get("training_device", "") for m in models} - {""})
-    epochs = ", ".join(f"{m['name']} {m['epochs_trained']}" for m in models if m["kind"] != "ensemble")
+    epochs = ", ".join(
+        f"{m['name']} {m['epochs_trained']}" for m in models if m["kind"] not in ("ensemble", "reference")
+    )
     text = (
         "Each model is trained with the Hugging Face Trainer, evaluated on the validation split after every epoch, "
         f"and keeps its best epoch (early stopping where its lineup sets it). Epochs trained: {epochs}"
@@ -539,6 +544,20 @@ def provenance_blocks(run: Run) -> list[Any]:
     return [Paragraph(f"Reproduce the run with `{record['command']}`. {provenance_text(record)}")]
 
 
+KIND_PHRASES = {
+    "scratch": "trained from scratch",
+    "pretrained": "fine-tuned from pretrained weights",
+    "reference": "a reference baseline",
+    "ensemble": "their ensemble",
+}
+
+
+def lineup_kinds(models: list[dict[str, Any]]) -> str:
+    """What kinds of model a run compares, in words: "trained from scratch and fine-tuned from pretrained weights"."""
+    phrases = [KIND_PHRASES[k] for k in KIND_PHRASES if any(m["kind"] == k for m in models)]
+    return ", ".join(phrases[:-1]) + (" and " if len(phrases) > 1 else "") + phrases[-1]
+
+
 def abstract(given: Given) -> str:
     """One paragraph that states the result."""
     parts = []
@@ -547,8 +566,8 @@ def abstract(given: Given) -> str:
         n = results["num_examples"]
         parts.append(
             f"On {results['dataset']} ({sum(n.values()):,} {_modality(results)} examples, "
-            f"{len(results['label_names'])} classes) we compare {len(results['models'])} models trained from scratch "
-            f"and fine-tuned from pretrained weights. " + insights.winner(results).replace("**", "")
+            f"{len(results['label_names'])} classes) we compare {len(results['models'])} models "
+            f"{lineup_kinds(results['models'])}. " + insights.winner(results).replace("**", "")
         )
         pretraining = insights.pretraining(results)
         if pretraining:

@@ -240,6 +240,7 @@ def build_model_card(
     kind_text = {
         "scratch": "trained from scratch (random initialisation) on this dataset",
         "ensemble": "the soft vote of other models of the run (not trained itself: weights chosen on validation)",
+        "reference": "the field's reference baseline, fitted in closed form on this dataset",
     }.get(metrics["kind"], "pretrained weights fine-tuned on this dataset")
     if metrics.get("backbone") == "frozen":
         kind_text += " (backbone frozen, only the head trained)"
