@@ -15,6 +15,10 @@ from training.experiments.ablate import main as ablate_main
 def test_documented_ablations_and_bad_names(tmp_path, capsys):
     assert set(ablations("image")) == {"batchnorm", "dropout", "backbone", "optimizer", "batch_size"}
     assert set(ablations("text")) == {"glove", "optimizer", "batch_size"}
+    assert set(ablations("timeseries")) == {"normalization", "network", "optimizer", "batch_size"}
+    assert ["--models", "scratch-complex", "--normalize", "none"] in dict(
+        ablations("timeseries")["normalization"]
+    ).values()
     sgd = dict(ablations("image")["optimizer"])["SGD momentum 0.9"]
     assert sgd[sgd.index("--optim_args") + 1] == "momentum=0.9" and "--learning_rate" in sgd
     code, err = run_main(
@@ -25,7 +29,7 @@ def test_documented_ablations_and_bad_names(tmp_path, capsys):
     )
     assert code == 2 and "unknown ablation(s) batchnorm for text" in err and not (tmp_path / "out").exists()
     code, err = run_main(ablate_main, "ablate.py", ["--task", "audio"], capsys)
-    assert code == 2 and "--task must be text or image" in err
+    assert code == 2 and "--task must be text, image, timeseries" in err
 
 
 @pytest.mark.slow

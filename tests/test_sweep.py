@@ -87,8 +87,9 @@ def test_bad_arguments_write_nothing(tmp_path, capsys, monkeypatch):
     ray_cluster = ["--task", "text", "--model", "scratch-simple", "--backend", "ray", "--ray_address", "auto"]
     ray_cluster += ["--output_dir", str(out)]
     for argv, message in (
-        (["--task", "audio", "--model", "x"], "--task must be text or image"),
+        (["--task", "audio", "--model", "x"], "--task must be text, image, timeseries"),
         (["--task", "text", "--model", "bert", "--output_dir", str(out)], "unknown text model 'bert'"),
+        (["--task", "timeseries", "--model", "reference", "--output_dir", str(out)], "fitted in closed form"),
         (["--task", "text", "--model", "scratch-simple", "--pruner", "asha"], "--pruner must be halving, hyperband"),
         (["--task", "text", "--model", "scratch-simple", "--n_trials", "0"], "--n_trials must be at least 1"),
         (["--task", "text", "--model", "scratch-simple", "--backend", "dask"], "--backend must be optuna or ray"),

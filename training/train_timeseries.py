@@ -13,6 +13,7 @@ script's, plus ``examples.png`` (README.md). ``parse``, ``load_data`` and ``prep
 
 import dataclasses
 import logging
+import math
 import sys
 from functools import partial
 from pathlib import Path
@@ -44,7 +45,7 @@ from training.timeseries.describe import (
     timeseries_examples,
     timeseries_statistics,
 )
-from training.timeseries.lineup import TASK, TIMESERIES_MODELS, TimeSeriesModelArguments
+from training.timeseries.lineup import MIN_TRAIN_STEPS, TASK, TIMESERIES_MODELS, TimeSeriesModelArguments
 from training.workflow import describe_run, finish_run, start_run, train_lineup
 
 logger = logging.getLogger("train_timeseries")
@@ -73,6 +74,20 @@ def load_data(args: ScriptArguments) -> ClassificationData:
     return data
 
 
+def at_least_steps(own: ScriptArguments, train_size: int, steps: int) -> ScriptArguments:
+    """``own`` with its epochs (and early-stopping patience) multiplied until training runs at least ``steps``
+    optimizer steps, unless the user set them."""
+    per_epoch = math.ceil(train_size / (own.training.per_device_train_batch_size * own.training.world_size))
+    factor = math.ceil(steps / (per_epoch * own.training.num_train_epochs))
+    if factor <= 1 or "num_train_epochs" in own.explicit:
+        return own
+    training = dataclasses.replace(own.training, num_train_epochs=own.training.num_train_epochs * factor)
+    patience = own.run.early_stopping_patience
+    if patience and "early_stopping_patience" not in own.explicit:
+        own = dataclasses.replace(own, run=dataclasses.replace(own.run, early_stopping_patience=patience * factor))
+    return dataclasses.replace(own, training=training)
+
+
 def prepare(
     name: str, args: ScriptArguments, data: ClassificationData, splits: DatasetDict, seed: int
 ) -> PreparedModel:
@@ -80,6 +95,8 @@ def prepare(
     feature extractor (the one the saved pipeline uses)."""
     spec = TIMESERIES_MODELS[name]
     own = args.for_model(spec.defaults)
+    if spec.trainer is None:  # trained by steps: small data gets more epochs (lineup.MIN_TRAIN_STEPS)
+        own = at_least_steps(own, len(splits["train"]), MIN_TRAIN_STEPS)
     channels, max_length = data.notes["channels"], data.notes["max_length"]
     set_seed(seed)
     model_run = spec.build(own.model, data.label_names, channels, max_length)

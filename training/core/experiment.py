@@ -227,12 +227,15 @@ def build_trainer(
     callbacks: list[TrainerCallback] | None = None,
 ) -> Trainer:
     """The Trainer every run uses: evaluation on the validation split each epoch, the best epoch by the
-    primary metric, early stopping when the model asks for it. With ``model_init`` (sweeps) the model is
+    primary metric (or the validation loss, with ``--metric_for_best_model eval_loss``), early stopping when the
+    model asks for it. With ``model_init`` (sweeps) the model is
     rebuilt for every trial."""
     # push_to_hub off: Trainer would push every checkpoint to one repo; the run pushes each model at the end.
     args = dataclasses.replace(prepared.training_args, output_dir=str(checkpoints), push_to_hub=False)
-    if args.metric_for_best_model in (None, "loss", "eval_loss"):
+    if args.metric_for_best_model in (None, "loss"):  # Trainer's own default: ours is the primary metric
         args = dataclasses.replace(args, metric_for_best_model=primary_metric, greater_is_better=True)
+    elif args.metric_for_best_model == "eval_loss":  # asked for: the lowest validation loss (tiny validation splits)
+        args = dataclasses.replace(args, greater_is_better=False)
     patience = prepared.early_stopping_patience
     trainer_class = trainer_class or prepared.trainer_class or Trainer
     return trainer_class(
