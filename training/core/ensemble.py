@@ -27,15 +27,13 @@ from training.core.experiment import (
     score_predictions,
     write_evaluation,
 )
+from training.core.tasks import TASKS
 from training.models.modeling_soft_vote import ENSEMBLE_NAME, SoftVoteConfig, SoftVoteEnsemble
 
 logger = logging.getLogger(__name__)
 
 ENSEMBLE = ENSEMBLE_NAME
 GRID_STEPS = 10  # weights in steps of 1/10
-AUTO_MODEL = {"text-classification": "AutoModelForSequenceClassification",
-              "image-classification": "AutoModelForImageClassification",
-              "time-series-classification": "AutoModel"}  # fmt: skip
 SPLITS = ("train", "validation", "test")
 
 SoftVoteConfig.register_for_auto_class()
@@ -99,9 +97,9 @@ def fit_ensemble(
         label2id={name: i for i, name in enumerate(label_names)},
     )  # fmt: skip
     config.custom_pipelines = {
-        inputs.task: {"impl": "modeling_soft_vote.SoftVotePipeline", "pt": [AUTO_MODEL[inputs.task]], "tf": []}
+        inputs.task: {"impl": "modeling_soft_vote.SoftVotePipeline", "pt": [TASKS[inputs.task].auto_model], "tf": []}
     }
-    SoftVoteEnsemble.register_for_auto_class(AUTO_MODEL[inputs.task])
+    SoftVoteEnsemble.register_for_auto_class(TASKS[inputs.task].auto_model)
     SoftVoteEnsemble(config).save_pretrained(model_dir)
     by_name = {m["name"]: m for m in members}
     vote = " + ".join(f"{v['weight']:g} x {v['name']}" for v in voting)

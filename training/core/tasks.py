@@ -1,5 +1,7 @@
 """The tasks the training scripts solve, one per modality: the ``--task`` name of sweep.py and ablate.py (and
-the script ``train_<name>.py``), the pipeline task, and the words the cards and reports use for its inputs."""
+the script ``train_<name>.py``), the pipeline task, the Auto class its checkpoints load with, the test input
+saved beside each model for its card's snippet, and the words the cards and reports use for its inputs. A new
+modality is one entry here."""
 
 from dataclasses import dataclass
 
@@ -11,14 +13,33 @@ class Task:
     noun: str  # one input, as in "each text of ..."
     plural: str  # "texts"
     a_noun: str  # "A text classification model ..."
+    auto_model: str  # the transformers Auto class of its checkpoints (the ensemble's pipeline names it)
+    example_file: str | None  # saved next to each model for the card's snippet (texts go into the snippet)
 
 
 TASKS = {
     task.pipeline_task: task
     for task in (
-        Task("text", "text-classification", "text", "texts", "A text"),
-        Task("image", "image-classification", "image", "images", "An image"),
-        Task("timeseries", "time-series-classification", "time series", "series", "A time-series"),
+        Task("text", "text-classification", "text", "texts", "A text", "AutoModelForSequenceClassification", None),
+        Task(
+            "image",
+            "image-classification",
+            "image",
+            "images",
+            "An image",
+            "AutoModelForImageClassification",
+            "example.png",
+        ),
+        # transformers has no Auto class for time-series classification: AutoModel, through the config's auto_map.
+        Task(
+            "timeseries",
+            "time-series-classification",
+            "time series",
+            "series",
+            "A time-series",
+            "AutoModel",
+            "example.csv",
+        ),
     )
 }
 TASK_NAMES = [task.name for task in TASKS.values()]

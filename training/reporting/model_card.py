@@ -20,10 +20,9 @@ from training.core.tasks import TASKS
 from training.reporting.insights import overall_calibration, seconds
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "model_cards" / "model_card.md"
-# The test input saved next to each model for the card's snippet to classify (texts are written into the snippet).
-EXAMPLE_FILES = {"image-classification": "example.png", "time-series-classification": "example.csv"}
-EXAMPLE_IMAGE = EXAMPLE_FILES["image-classification"]
-EXAMPLE_SERIES = EXAMPLE_FILES["time-series-classification"]
+# The test input saved next to each model for the card's snippet to classify (core/tasks.py).
+EXAMPLE_IMAGE = TASKS["image-classification"].example_file
+EXAMPLE_SERIES = TASKS["time-series-classification"].example_file
 # Metrics in the card and the model-index: key in metrics.json -> (Hub metric type, readable name).
 CARD_METRICS = {
     "accuracy": ("accuracy", "Accuracy"),
@@ -222,7 +221,7 @@ def build_model_card(
     sizes = description["num_examples"]
     header, rows = comparison_rows(results["models"], primary)
     modeling_files = sorted(p.name for p in model_dir.glob("modeling_*.py"))
-    example_file = EXAMPLE_FILES.get(task)
+    example_file = TASKS[task].example_file
     fields, example_fields = description.get("input_fields") or [], None
     if example_file:
         local = Path(model_id).exists()
