@@ -95,3 +95,25 @@ def test_user_mistakes_end_with_one_message_and_no_output(tmp_path, capsys, extr
     code, err = run_main(main, "train_timeseries.py", [*argv, *extra], capsys)
     assert code == 2 and message in err and "Traceback" not in err
     assert not output.exists()
+
+
+@pytest.mark.slow
+def test_the_report_of_a_time_series_run(trained, tmp_path):
+    """The paper, slides and notebook of a time-series run: its task named as such, the reference described,
+    every model in the results; the notebook executes."""
+    import nbformat
+    from pptx import Presentation
+
+    from training.reporting.report import write_report
+
+    md, pdf, pptx, notebook = write_report([trained], tmp_path / "report", formats=("md", "pdf", "pptx", "ipynb"))
+    text = md.read_text()
+    assert "Classify each time series of motion.csv" in text
+    assert "a reference baseline" in text and "fitted in closed form" in text
+    assert all(f"| {name} |" in text for name in LINEUP)
+    assert pdf.stat().st_size > 50_000
+    slides = " ".join(shape.text_frame.text for slide in Presentation(pptx).slides for shape in slide.shapes
+                      if shape.has_text_frame)  # fmt: skip
+    assert "time series classifier" in slides
+    cells = nbformat.read(notebook, as_version=4).cells
+    assert any(cell.cell_type == "code" and cell.get("outputs") for cell in cells)

@@ -198,7 +198,8 @@ class PreparedModel:
 class ClosedFormTrainer(Trainer):
     """The Trainer of a model fitted in closed form by its ``fit`` (MiniRocket's ridge: no gradient steps, no
     epochs), so that it is evaluated, saved, cross-validated and repeated over seeds by the same code as the
-    others. ``fit`` gets the training inputs and labels, the seed and the validation inputs and labels."""
+    others. ``fit`` gets the training inputs and labels, the seed and the validation inputs and labels;
+    ``fitted_hyperparameters()`` says what it chose (recorded instead of the Trainer's unused settings)."""
 
     def train(self, resume_from_checkpoint: Any = None, **kwargs: Any) -> TrainOutput:
         def arrays(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
@@ -311,11 +312,7 @@ def _save_model(
         "num_parameters": int(model.num_parameters()),
         "num_trainable_parameters": int(model.num_parameters(only_trainable=True)),
         **run.details,
-        "hyperparameters": {
-            **{k: getattr(v, "value", v) for k in RECORDED_HYPERPARAMETERS for v in [getattr(args, k)]},
-            **prepared.model_hyperparameters,
-            "early_stopping_patience": prepared.early_stopping_patience,
-        },
+        "hyperparameters": _hyperparameters(trainer, prepared),
         "training_device": training_device(args),
         "world_size": args.world_size,  # processes; the speed and loss figures are over all of them
         "train_runtime_s": round(float(train_output.metrics["train_runtime"]), 2),
@@ -338,6 +335,19 @@ def _save_model(
             metrics["history"], primary_metric, f"{run.name}: learning curves", model_dir / "learning_curves.png"
         )
     return metrics
+
+
+def _hyperparameters(trainer: Trainer, prepared: PreparedModel) -> dict[str, Any]:
+    """What the model was trained with: the Trainer's settings, or for a model fitted in closed form (no
+    optimiser, no epochs) the seed and its own fitted settings (``model.fitted_hyperparameters()``)."""
+    args = trainer.args
+    if isinstance(trainer, ClosedFormTrainer):
+        return {"seed": args.seed, **trainer.model.fitted_hyperparameters(), **prepared.model_hyperparameters}
+    return {
+        **{k: getattr(v, "value", v) for k in RECORDED_HYPERPARAMETERS for v in [getattr(args, k)]},
+        **prepared.model_hyperparameters,
+        "early_stopping_patience": prepared.early_stopping_patience,
+    }
 
 
 def score_predictions(

@@ -86,6 +86,14 @@ class MiniRocketForClassification(PreTrainedModel):
         loss = nn.functional.cross_entropy(logits, labels) if labels is not None else None
         return SequenceClassifierOutput(loss=loss, logits=logits)
 
+    def fitted_hyperparameters(self) -> dict[str, float | int | None]:
+        """What the fit chose, for the model card: kernels, features, the ridge's penalty, the temperature."""
+        config = self.config
+        return {
+            "num_kernels": config.num_kernels, "num_features": config.num_features,
+            "ridge_alpha": config.ridge_alpha, "softmax_temperature": config.softmax_temperature,
+        }  # fmt: skip
+
     @torch.no_grad()
     def fit(self, values: np.ndarray, labels: np.ndarray, seed: int, validation: tuple[np.ndarray, np.ndarray]) -> None:
         """Fit the transform, the scale and the ridge on training series (n x channels x steps), then the

@@ -208,7 +208,9 @@ def build_model_card(
         pipeline_tag=task,
         tags=[
             task,
-            {"scratch": "from-scratch", "ensemble": "ensemble"}.get(metrics["kind"], "fine-tuned"),
+            {"scratch": "from-scratch", "ensemble": "ensemble", "reference": "reference-baseline"}.get(
+                metrics["kind"], "fine-tuned"
+            ),
             "classification-lab",
         ],  # fmt: skip
         datasets=[dataset_id] if dataset_id else None,
