@@ -84,7 +84,7 @@ def use_all_cpu_cores() -> None:
 # TrainingArguments recorded in metrics.json (enums as their string values).
 RECORDED_HYPERPARAMETERS = (
     "learning_rate", "num_train_epochs", "per_device_train_batch_size", "weight_decay", "warmup_steps",
-    "lr_scheduler_type", "optim", "seed",
+    "lr_scheduler_type", "optim", "seed", "metric_for_best_model",
 )  # fmt: skip
 
 

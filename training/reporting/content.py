@@ -185,9 +185,11 @@ def experiments_section(run: Run, given: Given) -> Section:
     epochs = ", ".join(
         f"{m['name']} {m['epochs_trained']}" for m in models if m["kind"] not in ("ensemble", "reference")
     )
+    by_loss = [m["name"] for m in models if m.get("hyperparameters", {}).get("metric_for_best_model") == "eval_loss"]
+    loss_note = f" ({', '.join(by_loss)}: the epoch of lowest validation loss)" if by_loss else ""
     text = (
         "Each model is trained with the Hugging Face Trainer, evaluated on the validation split after every epoch, "
-        f"and keeps its best epoch (early stopping where its lineup sets it). Epochs trained: {epochs}"
+        f"and keeps its best epoch{loss_note} (early stopping where its lineup sets it). Epochs trained: {epochs}"
         + (f"; on {', '.join(devices)}" if devices else "")
         + f". Every hyperparameter is in {{tab:hyper-{run.number}}}."
     )
