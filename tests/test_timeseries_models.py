@@ -98,3 +98,19 @@ def test_minirocket_is_aeons_classifier_saved_without_pickle(tmp_path):
     reloaded = MiniRocketForClassification.from_pretrained(tmp_path)
     again = reloaded(values=torch.as_tensor(x_test, dtype=torch.float32)).logits.argmax(1).numpy()
     assert (again == ours).all()
+
+
+def test_small_data_trains_at_least_the_step_floor_unless_the_user_says(tmp_path):
+    """GunPoint's 45 training series are 3 steps an epoch: the FCN's 100 epochs and patience 20 become 500 and
+    100 (1,500 steps); epochs the user sets are kept, and a large dataset is left alone."""
+    from training.timeseries.lineup import MIN_TRAIN_STEPS
+    from training.train_timeseries import at_least_steps, parse
+
+    spec = TIMESERIES_MODELS["scratch-complex"]
+    own = parse(["--output_dir", str(tmp_path)]).for_model(spec.defaults)
+    scaled = at_least_steps(own, 45, MIN_TRAIN_STEPS)
+    assert (scaled.training.num_train_epochs, scaled.run.early_stopping_patience) == (500, 100)
+    assert scaled.training.metric_for_best_model == "eval_loss"
+    assert at_least_steps(own, 5000, MIN_TRAIN_STEPS) is own
+    mine = parse(["--output_dir", str(tmp_path), "--num_train_epochs", "7"]).for_model(spec.defaults)
+    assert at_least_steps(mine, 45, MIN_TRAIN_STEPS).training.num_train_epochs == 7
