@@ -52,6 +52,8 @@ def test_run_writes_the_documented_layout(trained):
         metrics = json.loads((trained / name / "metrics.json").read_text())
         assert set(metrics["test"]) >= {"accuracy", "f1_macro", "confusion_matrix"}
         assert (trained / name / "example.csv").is_file() and (trained / name / "confusion_matrix.png").is_file()
+        if name != "ensemble" and metrics["test"]["accuracy"] < 1:  # its mistakes, each with its saliency curve
+            assert (trained / name / "top_losses.png").is_file() and metrics["top_losses"][0]["length"] == 24
     config = json.loads((trained / "scratch-complex" / "config.json").read_text())
     assert config["custom_pipelines"]["time-series-classification"]["impl"].startswith("processing_timeseries.")
     assert (trained / "scratch-complex" / "processing_timeseries.py").is_file()

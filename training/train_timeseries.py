@@ -134,6 +134,8 @@ def main() -> None:
         processor_argument="feature_extractor",
         latency_inputs=[np.asarray(s) for s in test.select(range(min(args.run.latency_samples, len(test))))["series"]],
         test_display=[f"test[{i}]" for i in range(len(test))],
+        test_example=lambda i: np.asarray(test[i]["series"], dtype=float),
+        top_losses=args.run.top_losses,
     )
     # One test series ships with each model (a CSV file the pipeline reads): the model card's snippet classifies it.
     train_lineup(

@@ -1,5 +1,6 @@
 """Error analysis of one trained model: its top losses (the test examples it gets most confidently wrong), each
-explained (``core.explain``), written as ``<model>/top_losses.png`` (images) or ``<model>/top_losses.md`` (text)
+explained (``core.explain``), written as ``<model>/top_losses.png`` (images, time series) or
+``<model>/top_losses.md`` (text)
 and listed in ``metrics.json``; and its ROC, precision-recall and reliability figure (``<model>/curves.png``)."""
 
 import logging
@@ -10,7 +11,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from training.core.explain import explain, heatmap_overlay, is_text, load_image, model_view, top_words, words
+from training.core.explain import (
+    explain,
+    heatmap_overlay,
+    is_series,
+    is_text,
+    load_image,
+    model_view,
+    saliency_plot,
+    top_words,
+    words,
+)
 from training.core.plots import PRINT_WIDTH, plot_calibration, plot_curves, plot_model_curves, plot_top_losses
 
 logger = logging.getLogger(__name__)
@@ -61,6 +72,8 @@ def analyse_errors(
             if is_text(processor):
                 entry["words"] = len(raw.split())
                 entry["top_words"] = top_words(explanation, raw)
+            elif is_series(processor):
+                entry["length"] = len(explanation.scores)
             else:
                 image = load_image(raw)
                 entry["width"], entry["height"] = image.size
@@ -68,11 +81,12 @@ def analyse_errors(
             explained.append((raw, explanation))
     if is_text(processor):
         (model_dir / TOP_LOSSES_TEXT).write_text(_markdown(entries, explained, model_dir.name), encoding="utf-8")
-    else:
+    else:  # images: the image as the model saw it over its heatmap; series: the saliency curve under the series
+        series = is_series(processor)
         items = [
             (
-                model_view(e),
-                heatmap_overlay(e, size=160),
+                saliency_plot(e) if series else model_view(e),
+                None if series else heatmap_overlay(e, size=160),
                 f"true {x['true']}\npred {x['predicted']} ({x['confidence']:.2f})",
             )
             for x, (_, e) in zip(entries, explained, strict=True)
@@ -81,8 +95,9 @@ def analyse_errors(
             f"{model_dir.name}: the {len(items)} most confident mistakes on the test split; {explained[0][1].method}"
         )
         plot_top_losses(items, title, model_dir / TOP_LOSSES_IMAGE)
-        strip = f"{model_dir.name}: its {min(len(items), 3)} most confident mistakes"
-        plot_top_losses(items[:3], strip, model_dir / TOP_LOSSES_STRIP, width=PRINT_WIDTH / 2)
+        shown = items[: 2 if series else 3]  # a saliency plot is wide: two, one above the other, at half a page
+        strip = f"{model_dir.name}: its {len(shown)} most confident mistakes"
+        plot_top_losses(shown, strip, model_dir / TOP_LOSSES_STRIP, width=PRINT_WIDTH / 2)
     return entries
 
 

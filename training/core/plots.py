@@ -387,21 +387,27 @@ def plot_model_curves(name: str, curves: dict[str, Any], calibration: dict[str, 
 
 
 def plot_top_losses(items: list[tuple[Any, Any, str]], title: str, path: Path, width: float | None = None) -> None:
-    """A grid of the most confident mistakes, six a row: each image (as the model saw it) with its caption, and
-    its explanation overlay below it. ``items``: (image, overlay, caption) with PIL images; ``width`` in inches."""
-    columns = min(len(items), 6)
+    """A grid of the most confident mistakes, each with its caption: an image (as the model saw it) with its
+    explanation overlay below it, six a row; or, where there is no overlay (a series' saliency plot, wide), the
+    picture alone, three a row (one at a given ``width``). ``items``: (picture, overlay or None, caption), PIL
+    images; ``width`` in inches."""
+    alone = all(overlay is None for _, overlay, _ in items)
+    columns = min(len(items), (1 if width else 3) if alone else 6)
     groups = math.ceil(len(items) / columns)
-    cell = (width or 1.75 * columns) / columns
-    size = (cell * columns, (2 * cell + 0.5) * groups + 0.4)
-    fig, axes = plt.subplots(2 * groups, columns, figsize=size, squeeze=False)
+    cell = (width or (2.6 if alone else 1.75) * columns) / columns
+    per_item = 1 if alone else 2
+    height = cell * max(image.height / image.width for image, _, _ in items) if alone else cell
+    size = (cell * columns, (per_item * height + 0.5) * groups + 0.4)
+    fig, axes = plt.subplots(per_item * groups, columns, figsize=size, squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
     for index, (image, overlay, caption) in enumerate(items):
-        top, bottom = axes[2 * (index // columns), index % columns], axes[2 * (index // columns) + 1, index % columns]
+        top = axes[per_item * (index // columns), index % columns]
         small = max(image.size) < 64
         top.imshow(image, interpolation="nearest" if small else "antialiased")
         top.set_title(caption, fontsize=7 if cell >= 1.5 else 6)
-        bottom.imshow(overlay)
+        if overlay is not None:
+            axes[2 * (index // columns) + 1, index % columns].imshow(overlay)
     # Wrapped to the grid's width: a model with few mistakes has a narrow grid.
     fig.suptitle(
         "\n".join(textwrap.wrap(title, max(30, int(11 * cell * columns)))), fontsize=SMALL + 1 if cell >= 1.5 else SMALL

@@ -249,6 +249,11 @@ def _mistakes(model: dict[str, Any], description: dict[str, Any] | None, test_sh
         sentence += (
             f"; their median length is {median:.0f} words against {test['words']['median']:.0f} in the test split"
         )
+    elif "length" in losses[0] and "length" in test:
+        median = statistics.median(x["length"] for x in losses)
+        sentence += (
+            f"; their median length is {median:.0f} steps against {test['length']['median']:.0f} in the test split"
+        )
     elif "width" in losses[0] and "width" in test:
         width = statistics.median(x["width"] for x in losses)
         height = statistics.median(x["height"] for x in losses)
