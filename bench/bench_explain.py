@@ -29,6 +29,7 @@ from scipy.stats import wilcoxon
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from training.core.explain import deletion_test, explain  # noqa: E402
+from training.core.tasks import TASKS  # noqa: E402
 
 DEFAULT_RUNS = [ROOT / "outputs" / "text", ROOT / "outputs" / "image", ROOT / "outputs" / "bench" / "hymenoptera"]
 P_VALUE = 0.01
@@ -37,7 +38,7 @@ P_VALUE = 0.01
 def test_inputs(run: Path) -> list[Any]:
     """The run's test inputs (texts or images), rebuilt from its recorded arguments."""
     results = json.loads((run / "results.json").read_text())
-    modality = results["task"].split("-")[0]
+    modality = TASKS[results["task"]].name
     script = importlib.import_module(f"training.train_{modality}")
     record = results.get("provenance") or {}
     arguments = record.get("arguments")
@@ -48,17 +49,19 @@ def test_inputs(run: Path) -> list[Any]:
         argv = [f"--output_dir={run}"]
     args = script.parse(argv)
     split = script.load_data(args).splits["test"]
-    column = "text" if modality == "text" else "image"
-    return list(split[column])
+    column = {"text": "text", "image": "image", "timeseries": "series"}[modality]
+    return [np.asarray(x, dtype=float) for x in split[column]] if modality == "timeseries" else list(split[column])
 
 
 def bench_model(model_dir: Path, inputs: list[Any], labels: list[str]) -> dict[str, Any]:
     from transformers import pipeline
 
-    task = "text-classification" if isinstance(inputs[0], str) else "image-classification"
+    task = json.loads((model_dir.parent / "results.json").read_text())["task"]
     classifier = pipeline(task, model=str(model_dir), trust_remote_code=True, device="cpu")
     model = classifier.model.eval()
-    processor = classifier.tokenizer if task == "text-classification" else classifier.image_processor
+    processor = next(
+        p for p in (classifier.tokenizer, classifier.image_processor, classifier.feature_extractor) if p is not None
+    )
     top, random, seconds, method = [], [], [], ""
     for index, example in enumerate(inputs):
         start = time.perf_counter()
@@ -100,7 +103,7 @@ def main() -> None:
         inputs = test_inputs(run)[: args.max_examples]
         print(f"\n== {run.name}: {results['dataset']}, {len(inputs)} test examples", flush=True)
         rows = {}
-        for model in results["models"]:
+        for model in (m for m in results["models"] if m["kind"] != "ensemble"):  # a vote: its members' explanations
             rows[model["name"]] = row = bench_model(run / model["name"], inputs, results["label_names"])
             ok &= row["pass"]
             print(

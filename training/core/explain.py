@@ -389,7 +389,8 @@ def deletion_test(
     model: nn.Module, explanation: Explanation, fraction: float = DELETION_FRACTION, seed: int = 0
 ) -> dict[str, float]:
     """How much the explained class's probability drops when the ``fraction`` most-attributed tokens are removed
-    (text: deleted from the sequence; special tokens stay) or pixels masked (images: the most attributed square
+    (text: deleted from the sequence; special tokens stay), windows of a series masked (the occlusion's windows,
+    by mean score, set to the channel means) or pixels masked (images: the most attributed square
     patches of ``DELETION_PATCH`` of the side, by mean score, set to 0, the mean colour after normalisation),
     against removing as many chosen at random. A faithful explanation drops it clearly more."""
     rng = np.random.default_rng(seed)
@@ -405,6 +406,25 @@ def deletion_test(
                 keep = torch.from_numpy(np.setdiff1d(np.arange(len(explanation.scores)), removed))
                 kept = {k: v[:, keep.to(v.device)] for k, v in inputs.items()}
                 probability[name] = float(_probabilities(model, **kept)[0, explanation.target])
+        elif "values" in inputs:  # a series: the most attributed windows (the occlusion's) set to the channel means
+            values, mask = inputs["values"], inputs["attention_mask"]
+            length = len(explanation.scores)
+            window = max(1, round(length * SERIES_WINDOW))
+            starts = np.arange(0, length, window)
+            windows = np.array([explanation.scores[i : i + window].mean() for i in starts])
+            count = max(1, math.ceil(fraction * len(starts)))
+            chosen = {
+                "top": np.argsort(-windows, kind="stable")[:count],
+                "random": rng.choice(len(starts), count, replace=False),
+            }
+            fill = values[..., :length].mean(dim=-1, keepdim=True)
+            for name, removed in chosen.items():
+                masked = values.clone()
+                for w in removed:
+                    masked[..., starts[w] : starts[w] + window] = fill
+                probability[name] = float(
+                    _probabilities(model, values=masked, attention_mask=mask)[0, explanation.target]
+                )
         else:
             pixels = inputs["pixel_values"]
             height, width = pixels.shape[-2:]
