@@ -22,6 +22,7 @@ from tests.conftest import (
     run_with_hub,
     sentiment_csv_args,
 )
+from tests.test_timeseries_data import long_frame, waves
 
 pytestmark = pytest.mark.slow
 
@@ -123,6 +124,42 @@ def image_run(hub, tmp_path_factory) -> tuple[Path, str]:
                         hub_env(hub, tmp / "hf_home", token=hub.token), cwd=ROOT)  # fmt: skip
     assert tree_digest(output) == before, "publishing must not touch the output directory"
     return output, train.stdout + train.stderr + push.stdout + push.stderr
+
+
+@pytest.fixture(scope="module")
+def series_run(hub, tmp_path_factory) -> tuple[Path, str]:
+    """A time-series run (two channels, a long table) pushed by its training script: the FCN, MiniRocket and their
+    ensemble, each repo with the pipeline and feature extractor file it needs."""
+    tmp = tmp_path_factory.mktemp("series_push")
+    series, classes = waves(count=40, length=24, channels=2)
+    long_frame(series, classes).to_csv(tmp / "motion.csv", index=False)
+    output = tmp / "out"
+    args = [
+        "--train_file", str(tmp / "motion.csv"), "--series_id_column", "id", "--time_column", "time",
+        "--models", "scratch-complex,reference,ensemble", "--output_dir", str(output), "--num_train_epochs", "2",
+        "--latency_samples", "2", "--seed", "3", "--push_to_hub", "--hub_model_id", f"{HUB_USER}/motion",
+        "--hub_token", hub.token,
+    ]  # fmt: skip
+    command = [sys.executable, str(ROOT / "training" / "train_timeseries.py"), *args]
+    result = run_with_hub(command, hub_env(hub, tmp / "hf_home"), cwd=tmp)
+    return output, result.stdout + result.stderr
+
+
+def test_time_series_push_round_trips(hub, series_run, tmp_path):
+    """Loaded by repo id in a fresh process (the pipeline's code fetched from the repo), each model answers as its
+    local checkpoint; the ensemble votes with the members pushed beside it."""
+    output, log = series_run
+    inputs = [series.tolist() for series in waves(count=3, length=24, channels=2, seed=5)[0]]
+    for name in ("scratch-complex", "reference", "ensemble"):
+        repo_id = f"{HUB_USER}/motion-{name}"
+        assert f"Pushed {name} to {repo_id}" in log
+        files = repo_files(hub, repo_id)
+        assert not {f for f in files if f.endswith((".bin", ".pt", ".pkl"))}, files
+        if name != "ensemble":
+            assert {"processing_timeseries.py", "preprocessor_config.json", "example.csv"} <= files, files
+        task = "time-series-classification"
+        got = predictions(hub, task, repo_id, output / name, inputs, tmp_path / f"cache-{name}")
+        assert got["hub"] == got["local"] and len(got["hub"]) == 3
 
 
 def test_text_push_after_training_round_trips(hub, text_run, tmp_path):
