@@ -188,3 +188,18 @@ def test_examples_figure_and_series_file(tmp_path):
     write_series_csv(data.splits["test"][0]["series"], tmp_path / "one.csv")
     lines = (tmp_path / "one.csv").read_text().splitlines()
     assert lines[0] == ",".join(f"channel_{i}" for i in range(1, 7)) and len(lines) == 101
+
+
+def test_a_dataset_name_goes_through_load_dataset(tmp_path):
+    """A local folder stands in for a Hub id (load_dataset resolves both alike): a column of series, each
+    channels x steps, or one list column per channel."""
+    series, labels = waves(count=30, channels=2)
+    rows = [{"signal": s.tolist(), "x": s[0].tolist(), "y": s[1].tolist(), "label": lab}
+            for s, lab in zip(series, labels, strict=True)]  # fmt: skip
+    (tmp_path / "ds").mkdir()
+    pd.DataFrame(rows[:24]).to_parquet(tmp_path / "ds" / "train.parquet")
+    pd.DataFrame(rows[24:]).to_parquet(tmp_path / "ds" / "test.parquet")
+    nested = load(dataset_name=str(tmp_path / "ds"), value_columns="signal")
+    lists = load(dataset_name=str(tmp_path / "ds"), value_columns="x,y")
+    assert nested.notes["channels"] == lists.notes["channels"] == 2 and len(nested.splits["test"]) == 6
+    assert nested.splits["test"]["series"] == lists.splits["test"]["series"]

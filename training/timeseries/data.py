@@ -185,10 +185,17 @@ def _table_to_dataset(table: Dataset, args: TimeSeriesDataArguments, where: str)
     if not values:
         raise UserError(f"{where} has a label column and nothing else: where are the series' values?")
     if all(isinstance(frame[c].iloc[0], list | np.ndarray) for c in values):  # one channel per list column
-        series = [np.array([np.asarray(row[c], dtype=np.float64) for c in values]) for _, row in frame.iterrows()]
+        series = [_cells_to_series([row[c] for c in values]) for _, row in frame.iterrows()]
         return _rows_to_dataset(series, frame[label].tolist())
     matrix = _numeric(frame, values, where)
     return _rows_to_dataset([row[None, :] for row in matrix], frame[label].tolist())
+
+
+def _cells_to_series(cells: list[Any]) -> np.ndarray:
+    """List cells as one series: a list of numbers per channel, or one cell of lists (channels x steps)."""
+    arrays = [np.asarray([np.asarray(v, dtype=np.float64) for v in c]) if np.ndim(c[0]) else np.asarray(c, float)
+              for c in cells]  # fmt: skip
+    return arrays[0] if len(arrays) == 1 and arrays[0].ndim == 2 else np.stack(arrays)
 
 
 def _long_table(frame: pd.DataFrame, label: str, args: TimeSeriesDataArguments, where: str) -> Dataset:
