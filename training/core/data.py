@@ -17,7 +17,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, Value, load_dataset
 from sklearn.model_selection import train_test_split
 
 from training.core.errors import UserError
-from training.core.progress import progress
+from training.core.progress import progress, timed
 
 logger = logging.getLogger(__name__)
 
@@ -278,6 +278,32 @@ def cross_split_overlap(splits: DatasetDict, key: Callable[[Any], Hashable], col
         for name in ("validation", "test")
         if splits[name] is not splits["train"]
     }
+
+
+def deduplicate_and_split(
+    splits: DatasetDict,
+    key: Callable[[Any], Hashable],
+    column: str,
+    noun: str,
+    args: Any,
+    seed: int,
+    files_flags: str,
+) -> tuple[DatasetDict, dict[str, Any]]:
+    """The steps every modality's loader ends with: duplicates removed within each split (compared by ``key`` of
+    ``column``; ``noun`` names the inputs in messages), the missing splits carved from train (``args``' split
+    percentages; ``files_flags`` give them instead), and what validation and test share with train counted.
+    Returns the splits and their notes (``duplicates_removed``, ``split``, ``overlap_with_train``, ...)."""
+    duplicates = {}
+    with timed(f"Looked for duplicate {noun}"):
+        for name in list(splits):
+            splits[name], duplicates[name] = drop_duplicates(splits[name], key, column, f"{name} {noun}")
+    splits, notes = complete_splits(
+        splits, args.validation_split_percentage, args.test_split_percentage, seed, files_flags
+    )
+    overlap = cross_split_overlap(splits, key, column)
+    if any(overlap.values()):
+        logger.warning("%s shared with the training split (they inflate scores): %s", noun.capitalize(), overlap)
+    return splits, {"duplicates_removed": duplicates, **notes, "overlap_with_train": overlap}
 
 
 def finalize(

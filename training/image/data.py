@@ -24,9 +24,7 @@ from training.core.arguments import DataArguments
 from training.core.data import (
     SPLITS,
     ClassificationData,
-    complete_splits,
-    cross_split_overlap,
-    drop_duplicates,
+    deduplicate_and_split,
     encode_labels,
     load_hub_dataset,
     select_columns,
@@ -213,19 +211,10 @@ def load_image_data(args: ImageDataArguments, seed: int) -> ClassificationData:
         notes["skipped_files"] = {"count": len(skipped), "files": skipped[:SKIPPED_LISTED]}
     # Work on undecoded images (bytes or paths) until the end: hashing files needs no decoding.
     splits = DatasetDict({name: split.cast_column("image", Image(decode=False)) for name, split in splits.items()})
-    duplicates = {}
-    with timed("Hashed the images for duplicates"):
-        for name in list(splits):
-            splits[name], duplicates[name] = drop_duplicates(splits[name], image_key, "image", f"{name} images")
-    notes["duplicates_removed"] = duplicates
-    splits, split_notes = complete_splits(
-        splits, args.validation_split_percentage, args.test_split_percentage, seed, "--validation_dir and --test_dir"
+    splits, split_notes = deduplicate_and_split(
+        splits, image_key, "image", "images", args, seed, "--validation_dir and --test_dir"
     )
     notes.update(split_notes)
-    overlap = cross_split_overlap(splits, image_key, "image")
-    if any(overlap.values()):
-        logger.warning("Images shared with the training split (they inflate scores): %s", overlap)
-    notes["overlap_with_train"] = overlap
     notes["color"] = "every image is converted to RGB (grayscale, palette and RGBA alike), as pipeline() does"
     splits = DatasetDict({name: splits[name].cast_column("image", Image()) for name in SPLITS})
     return ClassificationData(

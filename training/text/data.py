@@ -11,9 +11,7 @@ from datasets import Dataset, DatasetDict
 from training.core.arguments import DataArguments
 from training.core.data import (
     ClassificationData,
-    complete_splits,
-    cross_split_overlap,
-    drop_duplicates,
+    deduplicate_and_split,
     encode_labels,
     load_hub_dataset,
     select_columns,
@@ -164,18 +162,10 @@ def load_text_data(args: TextDataArguments, seed: int) -> ClassificationData:
         notes["text_columns"] = f"{', '.join(fields)} joined as '{input_format(fields)}', empty values left out"
     if dropped:
         notes["empty_rows_dropped"] = dropped
-    duplicates = {}
-    for name in list(splits):
-        splits[name], duplicates[name] = drop_duplicates(splits[name], text_key, "text", f"{name} texts")
-    notes["duplicates_removed"] = duplicates
-    splits, split_notes = complete_splits(
-        splits, args.validation_split_percentage, args.test_split_percentage, seed, "--validation_file and --test_file"
+    splits, split_notes = deduplicate_and_split(
+        splits, text_key, "text", "texts", args, seed, "--validation_file and --test_file"
     )
     notes.update(split_notes)
-    overlap = cross_split_overlap(splits, text_key, "text")
-    if any(overlap.values()):
-        logger.warning("Texts shared with the training split (they inflate scores): %s", overlap)
-    notes["overlap_with_train"] = overlap
     return ClassificationData(
         splits=splits, input_column="text", label_names=label_names, source=source, hub_dataset=args.dataset_name,
         notes=notes, input_fields=fields if len(fields) > 1 else [],

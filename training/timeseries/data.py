@@ -22,9 +22,7 @@ from datasets import Dataset, DatasetDict
 from training.core.arguments import DataArguments
 from training.core.data import (
     ClassificationData,
-    complete_splits,
-    cross_split_overlap,
-    drop_duplicates,
+    deduplicate_and_split,
     encode_labels,
     find_column,
     load_hub_dataset,
@@ -310,18 +308,10 @@ def load_timeseries_data(args: TimeSeriesDataArguments, seed: int) -> Classifica
             f"{checked['missing_values']} interior missing values per split, filled by linear interpolation "
             "(leading/trailing ones mark unequal lengths)"
         )
-    duplicates = {}
-    for name in list(splits):
-        splits[name], duplicates[name] = drop_duplicates(splits[name], series_key, "series", f"{name} series")
-    notes["duplicates_removed"] = duplicates
-    splits, split_notes = complete_splits(
-        splits, args.validation_split_percentage, args.test_split_percentage, seed, "--validation_file and --test_file"
+    splits, split_notes = deduplicate_and_split(
+        splits, series_key, "series", "series", args, seed, "--validation_file and --test_file"
     )
     notes.update(split_notes)
-    overlap = cross_split_overlap(splits, series_key, "series")
-    if any(overlap.values()):
-        logger.warning("Series shared with the training split (they inflate scores): %s", overlap)
-    notes["overlap_with_train"] = overlap
     notes["channels"] = checked["channels"]
     return ClassificationData(
         splits=splits, input_column="series", label_names=label_names, source=source, hub_dataset=args.dataset_name,
