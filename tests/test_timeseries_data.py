@@ -175,6 +175,13 @@ def test_bad_inputs_are_one_message_each(tmp_path):
     with pytest.raises(UserError, match="series 's0' has rows with different labels"):
         load(train_file=str(path), series_id_column="id", time_column="time")
 
+    silent = long_frame(*waves(count=20, channels=2))
+    silent.loc[silent["id"] == "s3", "axis_1"] = np.nan  # one channel of one series has no value at all
+    path = tmp_path / "silent.csv"
+    silent.to_csv(path, index=False)
+    with pytest.raises(UserError, match=r"series \d+ of the train data: a channel of the series has no values"):
+        load(train_file=str(path), series_id_column="id", time_column="time")
+
     with pytest.raises(UserError, match="give one data source"):
         TimeSeriesDataArguments(archive_dataset="GunPoint", train_file=str(single))
     with pytest.raises(UserError, match="--time_column orders the rows of a long table"):

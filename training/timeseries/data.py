@@ -29,6 +29,7 @@ from training.core.data import (
 )
 from training.core.errors import UserError
 from training.core.files import load_table, parse_delimiter
+from training.models.processing_timeseries import fill_gaps
 
 logger = logging.getLogger(__name__)
 
@@ -243,17 +244,22 @@ def write_series_csv(series: list[list[float]], path: Path) -> None:
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
 
 
-def series_lengths(split: Dataset) -> tuple[list[int], list[int], int]:
-    """Each series' length without leading/trailing missing steps, its channel count, and the interior
-    missing values (gaps) of the split."""
+def series_lengths(split: Dataset, name: str = "") -> tuple[list[int], list[int], int]:
+    """Each series' length as the models read it (leading/trailing missing steps dropped), its channel count, and
+    the interior missing values (gaps) of the split, by the feature extractor's own ``fill_gaps``. A series or a
+    channel with no values at all is an error naming it (``name``: the split's, for the message)."""
     lengths, channels, gaps = [], [], 0
-    for series in split["series"]:
+    for i, series in enumerate(split["series"]):
         array = np.asarray(series, dtype=np.float64)
-        observed = np.flatnonzero(~np.isnan(array).all(axis=0))
-        span = array[:, observed[0] : observed[-1] + 1] if observed.size else array[:, :0]
+        try:
+            span, filled = fill_gaps(array)
+        except ValueError as error:  # nothing to interpolate from
+            raise UserError(
+                f"series {i + 1} of the {name or 'given'} data: {error}. Remove it, or give that channel values."
+            ) from None
         lengths.append(int(span.shape[1]))
         channels.append(int(array.shape[0]))
-        gaps += int(np.isnan(span).sum())
+        gaps += filled
     return lengths, channels, gaps
 
 
@@ -262,7 +268,7 @@ def _check_series(splits: DatasetDict) -> dict[str, Any]:
     returns the channel count and the missing values found per split."""
     expected, gaps = None, {}
     for name, split in splits.items():
-        lengths, channels, gaps[name] = series_lengths(split)
+        lengths, channels, gaps[name] = series_lengths(split, name)
         expected = expected or channels[0]
         odd = [i for i, c in enumerate(channels) if c != expected]
         if odd:

@@ -30,8 +30,9 @@ def timeseries_statistics(split: Dataset) -> dict[str, Any]:
 
 def timeseries_examples(split: Dataset, label_names: list[str]) -> dict[str, list]:
     """The first few training series of each class: ``train[i]`` with its length and first values."""
-    lengths, _, _ = series_lengths(split)
     indices = example_indices(split, label_names, EXAMPLES_PER_CLASS)
+    chosen = [i for rows in indices.values() for i in rows]  # only these series are measured, not the whole split
+    lengths = dict(zip(chosen, series_lengths(split.select(chosen))[0], strict=True))
     return {
         name: [
             {"series": f"train[{i}]", "length": lengths[i], "start": [round(v, 3) for v in split[i]["series"][0][:5]]}
