@@ -30,8 +30,8 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from catalog import Explanations, ModelEntry, Prediction, Section  # noqa: E402
 
-from training.core.explain import series_figure  # noqa: E402
 from training.core.fields import input_format  # noqa: E402
+from training.core.plots import series_picture  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -141,14 +141,15 @@ def _why_component(kind: str, name: str) -> gr.HighlightedText | gr.Image:
     )
 
 
-def series_picture(text: str | None, channels: int) -> Any:
+def pasted_series(text: str | None, channels: int) -> Any:
     """The pasted series drawn (each channel a line); nothing while it cannot be read."""
     series, _ = catalog.read_series(text, channels)
-    return None if series is None else series_figure(series, title="The series")
+    return None if series is None else series_picture(series, title="The series")
 
 
 PREDICT = {"text": catalog.predict_text, "image": catalog.predict_image, "timeseries": catalog.predict_series}
 EXPLAIN = {"text": catalog.explain_text, "image": catalog.explain_image, "timeseries": catalog.explain_series}
+EXAMPLES = {"text": catalog.text_examples, "image": catalog.image_examples, "timeseries": catalog.series_examples}
 
 
 def _series_input(section: Section) -> gr.Textbox:
@@ -176,7 +177,7 @@ def _series_input(section: Section) -> gr.Textbox:
             raise gr.Error(str(error), print_exception=False) from None
 
     upload.upload(from_file, inputs=upload, outputs=source, api_name=False)
-    source.change(lambda text: series_picture(text, channels), inputs=source, outputs=plot, api_name=False)
+    source.change(lambda text: pasted_series(text, channels), inputs=source, outputs=plot, api_name=False)
     return source
 
 
@@ -242,9 +243,7 @@ def _try_it(section: Section) -> None:
     why.click(explain_all, inputs=source, outputs=[status, legend, *explained], api_name=False, **EXPLAIN_CONCURRENCY)
     if section.kind == "text":
         source.submit(classify, inputs=source, outputs=outputs, api_name=False)
-    examples = {
-        "text": catalog.text_examples, "image": catalog.image_examples, "timeseries": catalog.series_examples
-    }[section.kind](section)  # fmt: skip
+    examples = EXAMPLES[section.kind](section)
     if examples and models:
         gr.Examples(
             examples=[[e] for e in examples],

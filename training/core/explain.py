@@ -25,6 +25,8 @@ from PIL import Image
 from torch import nn
 from transformers import PreTrainedTokenizerBase
 
+from training.core.plots import series_picture
+
 # Integration steps: 32 keeps the completeness gap of integrated gradients under a few percent of the
 # explained probability on our models, at 32 forward/backward passes (batched) per explanation.
 TEXT_STEPS = 32
@@ -278,6 +280,11 @@ def explain_image(model: nn.Module, processor: Any, image: Any, target: int | No
 SERIES_WINDOW = 1 / 32
 
 
+def series_window(length: int) -> int:
+    """The occlusion's window, in steps, for a series of ``length`` steps (the deletion test masks the same)."""
+    return max(1, round(length * SERIES_WINDOW))
+
+
 def explain_series(model: nn.Module, processor: Any, series: Any, target: int | None = None) -> Explanation:
     """Occlusion over time: each window of ``SERIES_WINDOW`` of the series (all channels at once) set to the
     channels' means, and the drop in the class's probability spread over the window's steps (Captum averages the
@@ -295,7 +302,7 @@ def explain_series(model: nn.Module, processor: Any, series: Any, target: int | 
     with torch.no_grad():
         probabilities = forward(values)[0]
         target = int(probabilities.argmax()) if target is None else int(target)
-        window = max(1, round(length * SERIES_WINDOW))
+        window = series_window(length)
         mean = values[..., :length].mean(dim=-1, keepdim=True)
         baseline = torch.where(mask.bool().unsqueeze(1), mean.expand_as(values), values)
         attributions = Occlusion(forward).attribute(
@@ -316,43 +323,7 @@ def saliency_plot(explanation: Explanation) -> Image.Image:
     length = len(explanation.scores)
     values = explanation.model_inputs["values"][0, :, :length].float().cpu().numpy()
     title = f"why '{explanation.label}' ({explanation.probability:.2f}): red pushed towards it"
-    return series_figure(values, explanation.scores, title)
-
-
-def series_figure(
-    values: np.ndarray, scores: np.ndarray | None = None, title: str = "", width: float = 6.5, height: float = 2.4
-) -> Image.Image:
-    """A series (channels x steps, each channel a line) as a picture, over ``scores`` per step when given
-    (``coolwarm``, symmetric around 0)."""
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    length = values.shape[1]
-    fig, ax = plt.subplots(figsize=(width, height))
-    if scores is not None:
-        limit = float(np.abs(scores).max()) or 1.0
-        low, high = float(np.nanmin(values)), float(np.nanmax(values))
-        pad = 0.05 * (high - low or 1.0)
-        ax.imshow(scores[None, :], aspect="auto", cmap="coolwarm", vmin=-limit, vmax=limit, alpha=0.6,
-                  extent=(-0.5, length - 0.5, low - pad, high + pad), interpolation="nearest")  # fmt: skip
-    for channel, line in enumerate(values):
-        colour = "black" if len(values) == 1 else f"C{channel % 10}"
-        ax.plot(line, lw=1, color=colour, label=f"channel {channel + 1}")
-    if len(values) > 1 and scores is None:
-        ax.legend(fontsize=7, ncol=min(len(values), 6), loc="best", frameon=False)
-    ax.set_xlim(-0.5, length - 0.5)
-    ax.set_xlabel("step")
-    if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return Image.open(buffer).convert("RGB")
+    return series_picture(values, explanation.scores, title)
 
 
 def model_view(explanation: Explanation) -> Image.Image:
@@ -409,7 +380,7 @@ def deletion_test(
         elif "values" in inputs:  # a series: the most attributed windows (the occlusion's) set to the channel means
             values, mask = inputs["values"], inputs["attention_mask"]
             length = len(explanation.scores)
-            window = max(1, round(length * SERIES_WINDOW))
+            window = series_window(length)
             starts = np.arange(0, length, window)
             windows = np.array([explanation.scores[i : i + window].mean() for i in starts])
             count = max(1, math.ceil(fraction * len(starts)))

@@ -153,6 +153,39 @@ def plot_series_examples(examples: dict[str, list[np.ndarray]], path: Path) -> N
 EXAMPLE_SERIES = 3  # drawn per class in plot_series_examples
 
 
+def series_picture(
+    values: np.ndarray, scores: np.ndarray | None = None, title: str = "", width: float = 6.5, height: float = 2.4
+) -> Any:
+    """A series (channels x steps, each channel a line) as a PIL image, over ``scores`` per step when given
+    (``coolwarm``, symmetric around 0): the Space's drawing of a pasted series and every saliency plot."""
+    import io
+
+    from PIL import Image
+
+    length = values.shape[1]
+    fig, ax = plt.subplots(figsize=(width, height))
+    if scores is not None:
+        limit = float(np.abs(scores).max()) or 1.0
+        low, high = float(np.nanmin(values)), float(np.nanmax(values))
+        pad = 0.05 * (high - low or 1.0)
+        ax.imshow(scores[None, :], aspect="auto", cmap="coolwarm", vmin=-limit, vmax=limit, alpha=0.6,
+                  extent=(-0.5, length - 0.5, low - pad, high + pad), interpolation="nearest")  # fmt: skip
+    for channel, line in enumerate(values):
+        colour = "black" if len(values) == 1 else f"C{channel % 10}"
+        ax.plot(line, lw=1, color=colour, label=f"channel {channel + 1}")
+    if len(values) > 1 and scores is None:
+        ax.legend(fontsize=7, ncol=min(len(values), 6), loc="best", frameon=False)
+    ax.set_xlim(-0.5, length - 0.5)
+    ax.set_xlabel("step")
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    return Image.open(buffer).convert("RGB")
+
+
 # --- Small multiples: every model of a run in one figure (the report, its slides and notebook) -------------
 # Sized in inches as they are printed (a page's text width is about 6.7 in), so that 8 pt on the figure
 # reads as 8 pt on paper.

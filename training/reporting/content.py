@@ -346,14 +346,15 @@ def top_loss_blocks(run: Run, figures: Path) -> list[Any]:
         path = figures / f"toplosses-{number}.png"
         plots.stack_pictures(pictures, path, side_by_side=True)
         text = f"{{fig:toplosses-{number}}} shows the most confident test mistakes of {names}. {found}"
+        series = run.results["task"] == "time-series-classification"  # core/analysis.py draws two, not three
         caption = (
-            f"The {'two' if run.results['task'] == 'time-series-classification' else 'three'} most confident test "
+            f"The {'two' if series else 'three'} most confident test "
             f"mistakes of {' (left) and '.join(m['name'] for m in chosen)}"
             f"{' (right)' if len(chosen) > 1 else ''}, more in each model's top_losses.png: "
             + (
                 "each series as the model read it (true class, predicted class and its probability) over the "
                 "explanation of the wrong prediction (red: the stretches that drove it)."
-                if run.results["task"] == "time-series-classification"
+                if series
                 else "each image as the model saw it (true class, predicted class and its probability) and below it "
                 "the explanation of the wrong prediction (red: the regions that drove it)."
             )
