@@ -15,7 +15,7 @@ from training.experiments.ablate import main as ablate_main
 def test_documented_ablations_and_bad_names(tmp_path, capsys):
     assert set(ablations("image")) == {"batchnorm", "dropout", "backbone", "optimizer", "batch_size"}
     assert set(ablations("text")) == {"glove", "optimizer", "batch_size"}
-    assert set(ablations("timeseries")) == {"normalization", "network", "optimizer", "batch_size"}
+    assert set(ablations("timeseries")) == {"normalization", "network", "pretraining", "optimizer", "batch_size"}
     assert ["--models", "scratch-complex", "--normalize", "none"] in dict(
         ablations("timeseries")["normalization"]
     ).values()

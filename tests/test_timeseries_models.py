@@ -64,7 +64,7 @@ def test_answers_do_not_depend_on_padding(model):
 
 @pytest.mark.parametrize("name", list(TIMESERIES_MODELS))
 def test_every_lineup_model_runs_in_its_pipeline(name):
-    run = TIMESERIES_MODELS[name].build(TimeSeriesModelArguments(hidden_size=8), LABELS, 3, 40)
+    run = TIMESERIES_MODELS[name].build(TimeSeriesModelArguments(hidden_size=8, pretraining_steps=2), LABELS, 3, 40, [])
     if TIMESERIES_MODELS[name].trainer is not None:  # fitted in closed form (the reference): fit it first
         rng = np.random.default_rng(0)
         values = run.processor([rng.normal(size=(3, 40)) for _ in range(12)])["values"]
@@ -88,7 +88,7 @@ def test_minirocket_is_aeons_classifier_saved_without_pickle(tmp_path):
     x_train, y_train = load_classification("ItalyPowerDemand", split="train")
     x_test, _ = load_classification("ItalyPowerDemand", split="test")
     classes, labels = np.unique(y_train, return_inverse=True)
-    run = TIMESERIES_MODELS["reference"].build(TimeSeriesModelArguments(normalize="none"), list(classes), 1, 24)
+    run = TIMESERIES_MODELS["reference"].build(TimeSeriesModelArguments(normalize="none"), list(classes), 1, 24, [])
     run.model.fit(x_train, labels, seed=0, validation=(x_train, labels))
     ours = run.model(values=torch.as_tensor(x_test, dtype=torch.float32)).logits.argmax(1).numpy()
     aeon = MiniRocketClassifier(random_state=0).fit(x_train, y_train).predict(x_test)

@@ -34,6 +34,7 @@ def trained(tmp_path_factory) -> Path:
     args = [
         "--train_file", str(tmp / "motion.csv"), "--series_id_column", "id", "--time_column", "time",
         "--output_dir", str(output), "--num_train_epochs", "3", "--latency_samples", "3", "--seed", "7",
+        "--pretraining_steps", "5",
     ]  # fmt: skip
     run_script("train_timeseries.py", args, cwd=tmp)
     return output

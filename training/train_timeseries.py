@@ -99,7 +99,10 @@ def prepare(
         own = at_least_steps(own, len(splits["train"]), MIN_TRAIN_STEPS)
     channels, max_length = data.notes["channels"], data.notes["max_length"]
     set_seed(seed)
-    model_run = spec.build(own.model, data.label_names, channels, max_length)
+    everything = [s for split in data.splits.values() for s in split["series"]]  # pretraining leaves these out
+    # The main process first: it pretrains and caches what `pretrained` starts from, the others then read it.
+    with own.training.main_process_first(desc=f"build {name}"):
+        model_run = spec.build(own.model, data.label_names, channels, max_length, everything)
     model_run.name, model_run.kind = name, spec.kind
     logger.info("Built %s: %s", name, model_run.architecture)
     with own.training.main_process_first(desc="encode"), timed(f"Encoded the splits for {name}"):

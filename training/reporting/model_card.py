@@ -174,6 +174,17 @@ def provenance_text(record: dict[str, Any]) -> str:
     return f"Made{commit} with {versions} on {record.get('platform', '')}, started {record.get('started', '')}."
 
 
+def _base_model_text(metrics: dict[str, Any]) -> str | None:
+    """The base model, and for one pretrained by the project what it learnt from and what it left out."""
+    text = metrics.get("base_model")
+    if text and metrics.get("pretrained_on"):
+        text += f", pretrained on {', '.join(metrics['pretrained_on'])}"
+        left_out = metrics.get("left_out") or {}
+        if left_out:
+            text += "; left out: " + "; ".join(f"{name} ({why})" for name, why in left_out.items())
+    return text
+
+
 def build_model_card(
     metrics: dict[str, Any],
     description: dict[str, Any],
@@ -273,7 +284,7 @@ def build_model_card(
         architecture=metrics["architecture"],
         parameters=f"{metrics['num_parameters']:,}",
         trainable=f"{metrics['num_trainable_parameters']:,}",
-        base_model_text=metrics.get("base_model"),
+        base_model_text=_base_model_text(metrics),
         task=task,
         num_classes=len(labels),
         label_list=", ".join(labels),

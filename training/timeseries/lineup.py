@@ -5,6 +5,8 @@ A new model is one builder function plus one entry in ``TIMESERIES_MODELS``. Def
 arguments the user did not set (README, "Time series").
 """
 
+import dataclasses
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +25,7 @@ from training.models.processing_timeseries import (
     TimeSeriesClassificationPipeline,
     TimeSeriesFeatureExtractor,
 )
+from training.timeseries.pretraining import PretrainingRecipe, archives_excluding, pretrained_checkpoint, transfer
 
 # transformers has no time-series classification pipeline: the checkpoints name ours in custom_pipelines
 # (pipeline(model=..., trust_remote_code=True) loads it from the file they ship), and this process's
@@ -63,6 +66,19 @@ class TimeSeriesModelArguments:
         metadata={"help": "scratch-complex's network: fcn or resnet (Wang et al. 2017). README: why fcn."},
     )
     dropout: float = field(default=0.1, metadata={"help": "Dropout before the classifier of the scratch models."})
+    model_name_or_path: str | None = field(
+        default=None,
+        metadata={
+            "help": "pretrained: start from this time-series checkpoint of the project (a Hub id or a folder, e.g. "
+            "a pretrained model pushed earlier) instead of the network pretrained offline on the other archives."
+        },
+    )
+    pretraining_steps: int = field(
+        default=PretrainingRecipe.steps,
+        metadata={
+            "help": "pretrained: optimizer steps of the offline pretraining (built once per setting and cached)."
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.normalize not in NORMALIZATIONS:
@@ -75,13 +91,16 @@ class TimeSeriesModelArguments:
             )
         if not 0 <= self.dropout < 1:
             raise UserError(f"--dropout must be in [0, 1) (got {self.dropout}).")
+        if self.pretraining_steps < 1:
+            raise UserError(f"--pretraining_steps must be at least 1 (got {self.pretraining_steps}).")
 
 
 @dataclass(frozen=True)
 class TimeSeriesModelSpec:
     kind: str
     description: str
-    build: Callable[[TimeSeriesModelArguments, list[str], int, int], ModelRun]
+    # (model arguments, class names, channels, length, every series of the data: pretraining leaves them out)
+    build: Callable[[TimeSeriesModelArguments, list[str], int, int, list[Any]], ModelRun]
     # Hyperparameters for this model unless the user set them (any model, data, run or Trainer field).
     defaults: dict[str, Any]
     trainer: type | None = None  # ClosedFormTrainer: fitted without gradient steps (the reference)
@@ -109,7 +128,7 @@ def _inputs(args: TimeSeriesModelArguments, channels: int, max_length: int) -> s
 
 
 def build_scratch_simple(
-    args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int
+    args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int, series: list[Any]
 ) -> ModelRun:
     config = TimeSeriesRNNConfig(
         hidden_size=args.hidden_size, cell=args.rnn_cell, dropout=args.dropout,
@@ -124,7 +143,7 @@ def build_scratch_simple(
 
 
 def build_scratch_complex(
-    args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int
+    args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int, series: list[Any]
 ) -> ModelRun:
     config = TimeSeriesCNNConfig(
         architecture=args.cnn_architecture, dropout=args.dropout, **_common_config(label_names, channels, max_length)
@@ -139,7 +158,50 @@ def build_scratch_complex(
     return ModelRun(architecture, model, feature_extractor(args, channels, max_length))
 
 
-def build_reference(args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int) -> ModelRun:
+def build_pretrained(
+    args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int, series: list[Any]
+) -> ModelRun:
+    run = build_scratch_complex(
+        dataclasses.replace(args, cnn_architecture="fcn"), label_names, channels, max_length, []
+    )
+    if args.model_name_or_path:
+        try:
+            source = AutoModel.from_pretrained(args.model_name_or_path)
+        except (OSError, ValueError) as error:
+            raise UserError(
+                f"could not load {args.model_name_or_path!r} as a time-series checkpoint: {error}. "
+                "--model_name_or_path takes a time-series FCN of this project (a Hub id needs internet; a folder "
+                "works offline)."
+            ) from None
+        base_model, details = args.model_name_or_path, {"base_model": args.model_name_or_path}
+    else:
+        archives, left_out = archives_excluding(series)
+        if not archives:
+            raise UserError("every bundled archive shares series with this data: nothing is left to pretrain on.")
+        folder = pretrained_checkpoint(archives, PretrainingRecipe(steps=args.pretraining_steps))
+        source = TimeSeriesCNNForClassification.from_pretrained(folder)
+        record = json.loads((folder / "pretraining.json").read_text(encoding="utf-8"))
+        base_model = f"the FCN pretrained by this project on {len(archives)} other aeon archives"
+        details = {"base_model": base_model, "pretrained_on": archives, "left_out": left_out, "pretraining": record}
+    if not isinstance(source, TimeSeriesCNNForClassification) or source.config.architecture != "fcn":
+        raise UserError(
+            f"{args.model_name_or_path} is a {type(source).__name__} ({getattr(source.config, 'architecture', '')}); "
+            "pretrained fine-tunes the FCN: give an FCN checkpoint of this project (e.g. a pushed pretrained model)."
+        )
+    try:
+        transfer(source, run.model)
+    except ValueError as error:
+        raise UserError(f"cannot start from {base_model}: {error}.") from None
+    if args.cnn_architecture == "fcn":  # the report weighs what pretraining alone changed (reporting/insights.py)
+        details["scratch_counterpart"] = "scratch-complex"
+    spread = ", its one-channel first layer spread over the channels" if source.config.num_channels < channels else ""
+    architecture = run.architecture.replace("FCN:", f"FCN fine-tuned from {base_model}{spread}:", 1)
+    return ModelRun(architecture, run.model, run.processor, details)
+
+
+def build_reference(
+    args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int, series: list[Any]
+) -> ModelRun:
     model = MiniRocketForClassification(MiniRocketConfig(**_common_config(label_names, channels, max_length)))
     architecture = (
         f"MiniRocket (aeon): {_inputs(args, channels, max_length)} -> 10,000 features (dilated convolutions with "
@@ -175,6 +237,13 @@ TIMESERIES_MODELS: dict[str, TimeSeriesModelSpec] = {
         build_scratch_complex,
         # OSULeaf, test accuracy: up to 100 epochs, patience 20: 0.967; up to 300, patience 50: 0.934 (the 20
         # validation series reach 1.0 early and the first such epoch is kept, under a slower-decaying rate).
+        {**_SCRATCH, "learning_rate": 1e-3, "num_train_epochs": 100},
+    ),
+    "pretrained": TimeSeriesModelSpec(
+        "pretrained",
+        "the same FCN pretrained on the other archives aeon ships (never the target's), then fine-tuned",
+        build_pretrained,
+        # scratch-complex's settings: the two differ only in where the weights start (README, "pretrained").
         {**_SCRATCH, "learning_rate": 1e-3, "num_train_epochs": 100},
     ),
     "reference": TimeSeriesModelSpec(
