@@ -7,7 +7,10 @@ the code paths those commands take without downloading anything:
   ``ConvNextImageProcessor`` (crop_pct);
 - timm/resnet18.a1_in1k: ``tiny_timm_resnet``, a timm ResNet (``test_resnet``) as timm repos hold it,
   ``config.json`` + ``model.safetensors``, 1000 classes;
-- distilbert-base-uncased: ``tiny_distilbert``, ``DistilBertForMaskedLM`` (no classifier), uncased WordPiece.
+- distilbert-base-uncased: ``tiny_distilbert``, ``DistilBertForMaskedLM`` (no classifier), uncased WordPiece;
+- ibm-granite/granite-timeseries-patchtst and -patchtsmixer: ``tiny_patchtst``, ``tiny_patchtsmixer``, forecasting
+  models (``PatchTSTForPrediction``, ``PatchTSMixerForPrediction``) of 7 channels as those repos hold, no
+  preprocessor.
 """
 
 import json
@@ -22,7 +25,12 @@ HUB_IDS = {
     "resnet": "microsoft/resnet-50",
     "timm-resnet": "timm/resnet18.a1_in1k",
     "distilbert": "distilbert-base-uncased",
+    "patchtst": "ibm-granite/granite-timeseries-patchtst",
+    "patchtsmixer": "ibm-granite/granite-timeseries-patchtsmixer",
 }
+# Shared by both patch models: a context longer than GunPoint's 150 steps (the rest is padding), 7 channels.
+PATCH_CONFIG = {"context_length": 160, "num_input_channels": 7, "patch_length": 16, "patch_stride": 16,
+                "d_model": 16, "num_hidden_layers": 1, "prediction_length": 8}  # fmt: skip
 
 
 def tiny_vit(path: Path) -> Path:
@@ -74,4 +82,22 @@ def tiny_distilbert(path: Path, texts: list[str]) -> Path:
     config = DistilBertConfig(vocab_size=len(tokenizer), dim=32, n_layers=2, n_heads=2, hidden_dim=64,
                               max_position_embeddings=64)  # fmt: skip
     DistilBertForMaskedLM(config).save_pretrained(path)
+    return path
+
+
+def tiny_patchtst(path: Path) -> Path:
+    from transformers import PatchTSTConfig, PatchTSTForPrediction
+
+    torch.manual_seed(0)
+    config = PatchTSTConfig(**PATCH_CONFIG, num_attention_heads=2, ffn_dim=32)
+    PatchTSTForPrediction(config).save_pretrained(path)
+    return path
+
+
+def tiny_patchtsmixer(path: Path) -> Path:
+    from transformers import PatchTSMixerConfig, PatchTSMixerForPrediction
+
+    torch.manual_seed(0)
+    config = PatchTSMixerConfig(**{k: v for k, v in PATCH_CONFIG.items() if k != "num_hidden_layers"}, num_layers=1)
+    PatchTSMixerForPrediction(config).save_pretrained(path)
     return path

@@ -18,6 +18,10 @@ from training.core.errors import UserError
 from training.core.experiment import ClosedFormTrainer, ModelRun
 from training.models.modeling_minirocket import MiniRocketConfig, MiniRocketForClassification
 from training.models.modeling_ts_cnn import ARCHITECTURES, TimeSeriesCNNConfig, TimeSeriesCNNForClassification
+from training.models.modeling_ts_patch import (
+    PatchTSMixerForTimeSeriesClassificationOfValues,
+    PatchTSTForTimeSeriesClassification,
+)
 from training.models.modeling_ts_rnn import TimeSeriesRNNConfig, TimeSeriesRNNForClassification
 from training.models.processing_timeseries import (
     NORMALIZATIONS,
@@ -158,21 +162,57 @@ def build_scratch_complex(
     return ModelRun(architecture, model, feature_extractor(args, channels, max_length))
 
 
+# Hub checkpoints of transformers' patch models, fine-tuned through modeling_ts_patch.py's subclasses. Not
+# registered with AutoModel in this process (that would replace transformers' own mapping); the saved checkpoints
+# name them in auto_map, so they load anywhere with trust_remote_code=True.
+PATCH_MODELS = {
+    "patchtst": PatchTSTForTimeSeriesClassification,
+    "patchtsmixer": PatchTSMixerForTimeSeriesClassificationOfValues,
+}
+for _model in PATCH_MODELS.values():
+    _model.register_for_auto_class("AutoModel")
+
+
+def _load_failure(path: str, error: Exception) -> UserError:
+    return UserError(
+        f"could not load {path!r} as a time-series checkpoint: {error}. --model_name_or_path takes an FCN of this "
+        "project or a PatchTST/PatchTSMixer checkpoint (a Hub id needs internet; a folder works offline)."
+    )
+
+
+def _fine_tune_patch_model(
+    args: TimeSeriesModelArguments, label_names: list[str], channels: int, config: Any
+) -> ModelRun:
+    """A Hub PatchTST/PatchTSMixer checkpoint with a new head for these classes and channels."""
+    common = _common_config(label_names, channels, config.context_length)
+    for key in ("id2label", "label2id", "custom_pipelines"):
+        setattr(config, key, common[key])
+    config.num_targets, config.num_input_channels = len(label_names), channels
+    model = PATCH_MODELS[config.model_type].from_pretrained(
+        args.model_name_or_path, config=config, ignore_mismatched_sizes=True
+    )
+    name = {"patchtst": "PatchTST", "patchtsmixer": "PatchTSMixer"}[config.model_type]
+    cut = f" (longer series cut to its context of {config.context_length} steps)"
+    architecture = (
+        f"{name} fine-tuned from {args.model_name_or_path}: {_inputs(args, channels, config.context_length)}{cut} "
+        f"-> patches of {config.patch_length} steps (stride {config.patch_stride}) -> {config.num_hidden_layers} "
+        f"layers of width {config.d_model} -> new classification head {len(label_names)}"
+    )
+    processor = feature_extractor(args, channels, config.context_length)
+    return ModelRun(architecture, model, processor, {"base_model": args.model_name_or_path})
+
+
 def build_pretrained(
     args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int, series: list[Any]
 ) -> ModelRun:
-    run = build_scratch_complex(
-        dataclasses.replace(args, cnn_architecture="fcn"), label_names, channels, max_length, []
-    )
     if args.model_name_or_path:
         try:
+            config = AutoConfig.from_pretrained(args.model_name_or_path)
+            if config.model_type in PATCH_MODELS:
+                return _fine_tune_patch_model(args, label_names, channels, config)
             source = AutoModel.from_pretrained(args.model_name_or_path)
         except (OSError, ValueError) as error:
-            raise UserError(
-                f"could not load {args.model_name_or_path!r} as a time-series checkpoint: {error}. "
-                "--model_name_or_path takes a time-series FCN of this project (a Hub id needs internet; a folder "
-                "works offline)."
-            ) from None
+            raise _load_failure(args.model_name_or_path, error) from None
         base_model, details = args.model_name_or_path, {"base_model": args.model_name_or_path}
     else:
         archives, left_out = archives_excluding(series)
@@ -186,8 +226,11 @@ def build_pretrained(
     if not isinstance(source, TimeSeriesCNNForClassification) or source.config.architecture != "fcn":
         raise UserError(
             f"{args.model_name_or_path} is a {type(source).__name__} ({getattr(source.config, 'architecture', '')}); "
-            "pretrained fine-tunes the FCN: give an FCN checkpoint of this project (e.g. a pushed pretrained model)."
+            "pretrained fine-tunes the FCN, or a PatchTST/PatchTSMixer: give such a checkpoint (e.g. a pushed "
+            "pretrained model of this project)."
         )
+    fcn = dataclasses.replace(args, cnn_architecture="fcn")
+    run = build_scratch_complex(fcn, label_names, channels, max_length, [])
     try:
         transfer(source, run.model)
     except ValueError as error:
