@@ -104,3 +104,16 @@ def test_the_pretrained_model_starts_from_the_cache_and_says_so(tmp_path, monkey
         build_pretrained(TimeSeriesModelArguments(model_name_or_path=str(tmp_path / "resnet")), ["a", "b"], 1, 50, [])
     with pytest.raises(UserError, match="could not load"):
         build_pretrained(TimeSeriesModelArguments(model_name_or_path=str(tmp_path / "none")), ["a", "b"], 1, 50, [])
+
+
+def test_the_pretrained_model_starts_from_an_fcn_of_the_project(tmp_path):
+    """--model_name_or_path: a folder (or repo) holding an FCN, e.g. a pretrained model pushed earlier."""
+    torch.manual_seed(1)
+    TimeSeriesCNNForClassification(TimeSeriesCNNConfig(num_channels=2, num_labels=5)).save_pretrained(tmp_path / "fcn")
+    args = TimeSeriesModelArguments(model_name_or_path=str(tmp_path / "fcn"))
+    run = build_pretrained(args, ["a", "b", "c"], 2, 60, [])
+    source = TimeSeriesCNNForClassification.from_pretrained(tmp_path / "fcn")
+    torch.testing.assert_close(run.model.blocks[0][1].weight, source.blocks[0][1].weight)
+    assert run.model.classifier.out_features == 3 and run.details["base_model"] == str(tmp_path / "fcn")
+    with pytest.raises(UserError, match="cannot spread 2 pretrained channels over 3"):
+        build_pretrained(args, ["a", "b"], 3, 60, [])
