@@ -115,8 +115,16 @@ class Section:
 
     @property
     def channels(self) -> int:
-        """Channels of each series (time series; 1 without a dataset description)."""
-        return int(((self.description or {}).get("notes") or {}).get("channels", 1))
+        """Channels of each series (time series): the run's, else what the models' feature extractor reads
+        (models given by repo id or folder have no run beside them), else 1."""
+        notes = (self.description or {}).get("notes") or {}
+        if "channels" in notes:
+            return int(notes["channels"])
+        for entry in self.available:
+            extractor = getattr(entry.classifier, "feature_extractor", None)
+            if getattr(extractor, "num_channels", None):
+                return int(extractor.num_channels)
+        return 1
 
     @property
     def available(self) -> list[ModelEntry]:

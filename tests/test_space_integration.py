@@ -360,15 +360,18 @@ def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 24
 
 
 def test_deployed_space_runs_from_the_hub(hub, runs, tmp_path):
-    """Publish the text models, deploy a Space showing them (by repo id) and the image run (bundled),
-    then download the Space repo and start its app.py in a process that has never seen this project."""
+    """Publish the text and time-series models, deploy a Space showing them (by repo id) and the image run
+    (bundled), then download the Space repo and start its app.py in a process that has never seen this project."""
     from gradio_client import Client
 
     env = hub_env(hub, tmp_path / "hf_home", hub.token)
     run_with_hub([sys.executable, "-m", "training.hub.publish", str(runs["text"]), "--repo_prefix", "space"], env, ROOT)
+    publish_series = [sys.executable, "-m", "training.hub.publish", str(runs["timeseries"]), "--repo_prefix", "spacets"]
+    run_with_hub(publish_series, env, ROOT)
     config = tmp_path / "models.yaml"
     config.write_text(
         f"text:\n  - {HUB_USER}/space-scratch-simple\n  - {HUB_USER}/space-glove-lstm\nimage:\n  - {runs['image']}\n"
+        f"timeseries:\n  - {HUB_USER}/spacets-scratch-complex\n  - {HUB_USER}/spacets-reference\n"
     )
     deploy = [sys.executable, "-m", "training.hub.deploy_space", "--space_id", "lab-demo", "--config", str(config)]
 
@@ -394,7 +397,10 @@ def test_deployed_space_runs_from_the_hub(hub, runs, tmp_path):
 
     card = SpaceCard(hub.file(f"{HUB_USER}/lab-demo", "README.md", repo_type="space").decode())
     assert card.data.sdk == "gradio" and card.data.app_file == "app.py" and card.data.python_version == "3.11"
-    assert card.data.models == [f"{HUB_USER}/space-scratch-simple", f"{HUB_USER}/space-glove-lstm"]
+    assert card.data.models == [
+        f"{HUB_USER}/space-scratch-simple", f"{HUB_USER}/space-glove-lstm", f"{HUB_USER}/spacets-scratch-complex",
+        f"{HUB_USER}/spacets-reference",
+    ]  # fmt: skip
 
     # As Spaces do: the repo's files in a folder, `python app.py` there; no project, no cache.
     checkout = tmp_path / "space"
@@ -425,6 +431,9 @@ def test_deployed_space_runs_from_the_hub(hub, runs, tmp_path):
 
         # The bundled image run's ensemble votes with the members bundled beside it.
         assert len(labels(client.predict(handle_file(str(image)), api_name="/predict_image"))) == 3
+        # The time-series models by repo id: their pipeline's code comes from their repos.
+        series = labels(client.predict(series_text(runs), api_name="/predict_timeseries"))
+        assert len(series) == 2 and all(s["label"] in ("sine", "square") for s in series), series
     finally:
         process.terminate()
         process.wait(timeout=30)
