@@ -177,6 +177,24 @@ def test_pretraining_tie_is_called_a_tie(clear_win):
     )
 
 
+def test_pretraining_alone_is_weighed_against_the_same_network_from_scratch(clear_win):
+    """A pretrained model naming its scratch counterpart (time series: the FCN) gets the gap pretraining alone
+    made, with the paired test over the folds both ran."""
+    results = json.loads((clear_win / "results.json").read_text())
+    results["models"][1]["scratch_counterpart"] = "cnn"
+    scores = {"cnn": [0.70, 0.72, 0.69, 0.71, 0.70], "effnet": [0.95, 0.94, 0.96, 0.95, 0.93]}
+    for m in results["models"]:
+        m["cross_validation"] = {"metrics": {"accuracy": {"values": scores[m["name"]]}}}
+    sentence = insights.pretraining(results)
+    assert (
+        "effnet is cnn's network started from pretrained weights instead of random ones: pretraining helped "
+        "(0.950 against 0.700 accuracy)." in sentence
+    )
+    assert "Over the same 5 cross-validation folds, effnet scores +0.242 accuracy against cnn" in sentence
+    results["models"][1]["test"]["accuracy"] = 0.65
+    assert "pretraining hurt (0.650 against 0.700 accuracy)" in insights.pretraining(results)
+
+
 def test_report_sections_numbers_and_self_contained_html(clear_win, close_call, tmp_path):
     md_path, html_path = write_report([clear_win, close_call], tmp_path / "report", formats=("md", "html"))
     report = md_path.read_text()
