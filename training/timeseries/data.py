@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from datasets import Dataset, DatasetDict
 
-from training.core.arguments import DataArguments
+from training.core.arguments import FileDataArguments
 from training.core.data import (
     ClassificationData,
     deduplicate_and_split,
@@ -28,7 +28,7 @@ from training.core.data import (
     load_hub_dataset,
 )
 from training.core.errors import UserError
-from training.core.files import load_table, parse_delimiter
+from training.core.files import load_table
 from training.models.processing_timeseries import fill_gaps
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ MIN_LENGTH = 3
 
 
 @dataclass
-class TimeSeriesDataArguments(DataArguments):
+class TimeSeriesDataArguments(FileDataArguments):
     """Time-series data: an archive dataset bundled with aeon, files (wide, long or .ts) or a Hub dataset."""
 
     archive_dataset: str | None = field(
@@ -58,8 +58,6 @@ class TimeSeriesDataArguments(DataArguments):
             "help": "Training data: .ts (archive format), or a wide or long table (.csv, .tsv, .parquet, .json)."
         },
     )
-    validation_file: str | None = field(default=None, metadata={"help": "Validation data (same formats)."})
-    test_file: str | None = field(default=None, metadata={"help": "Test data (same formats)."})
     series_id_column: str | None = field(
         default=None,
         metadata={"help": "Long tables: the column naming the series each row (time step) belongs to."},
@@ -82,17 +80,12 @@ class TimeSeriesDataArguments(DataArguments):
             "longest training series."
         },
     )
-    delimiter: str | None = field(
-        default=None, metadata={"help": "Field separator of .csv/.tsv files (default: detected)."}
-    )
 
     def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.delimiter is not None:
-            self.delimiter = parse_delimiter(self.delimiter)
         given = [f for f in ("archive_dataset", "train_file", "dataset_name") if getattr(self, f)]
         if len(given) > 1:
             raise UserError(f"give one data source, not {' and '.join('--' + f for f in given)}.")
+        super().__post_init__()
         if (self.validation_file or self.test_file) and not self.train_file:
             raise UserError("--validation_file/--test_file need a --train_file too.")
         if self.max_length is not None and self.max_length < MIN_LENGTH:
