@@ -209,7 +209,9 @@ TEXT_MODELS: dict[str, TextModelSpec] = {
         "scratch",
         "fastText-style bag of embeddings, WordPiece tokenizer trained on the data",
         build_scratch_simple,
-        {**_SCRATCH, "learning_rate": 5e-3, "num_train_epochs": 30, "max_seq_length": 512},
+        # Weight decay 0.1 (AdamW) against none, 2026-12-03: tweets validation macro-F1 0.795 / 0.791 (test F1 of
+        # the positive class 0.764 / 0.758); BBC five folds 0.957 / 0.956. Not for the CNN: 0.939 / 0.945 there.
+        {**_SCRATCH, "learning_rate": 5e-3, "num_train_epochs": 30, "max_seq_length": 512, "weight_decay": 0.1},
     ),
     "scratch-complex": TextModelSpec(
         "scratch",
