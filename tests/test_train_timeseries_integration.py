@@ -55,6 +55,12 @@ def test_run_writes_the_documented_layout(trained):
         assert (trained / name / "example.csv").is_file() and (trained / name / "confusion_matrix.png").is_file()
         if name != "ensemble" and metrics["test"]["accuracy"] < 1:  # its mistakes, each with its saliency curve
             assert (trained / name / "top_losses.png").is_file() and metrics["top_losses"][0]["length"] == 24
+    pretrained = json.loads((trained / "pretrained" / "metrics.json").read_text())
+    assert pretrained["kind"] == "pretrained" and pretrained["left_out"] == {} and len(pretrained["pretrained_on"]) == 8
+    assert pretrained["pretraining"]["recipe"]["steps"] == 5 and pretrained["scratch_counterpart"] == "scratch-complex"
+    assert "spread over the channels" in pretrained["architecture"]  # 2 channels from a one-channel network
+    card = (trained / "pretrained" / "README.md").read_text()
+    assert "**Base model**: the FCN pretrained by this project on 8 other aeon archives (ACSF1, ArrowHead," in card
     config = json.loads((trained / "scratch-complex" / "config.json").read_text())
     assert config["custom_pipelines"]["time-series-classification"]["impl"].startswith("processing_timeseries.")
     assert (trained / "scratch-complex" / "processing_timeseries.py").is_file()

@@ -178,10 +178,9 @@ def _base_model_text(metrics: dict[str, Any]) -> str | None:
     """The base model, and for one pretrained by the project what it learnt from and what it left out."""
     text = metrics.get("base_model")
     if text and metrics.get("pretrained_on"):
-        text += f", pretrained on {', '.join(metrics['pretrained_on'])}"
         left_out = metrics.get("left_out") or {}
-        if left_out:
-            text += "; left out: " + "; ".join(f"{name} ({why})" for name, why in left_out.items())
+        why = "; ".join(f"{name}, {reason}" for name, reason in left_out.items())
+        text += f" ({', '.join(metrics['pretrained_on'])}" + (f"; left out: {why})" if why else ")")
     return text
 
 
