@@ -117,3 +117,17 @@ def test_the_pretrained_model_starts_from_an_fcn_of_the_project(tmp_path):
     assert run.model.classifier.out_features == 3 and run.details["base_model"] == str(tmp_path / "fcn")
     with pytest.raises(UserError, match="cannot spread 2 pretrained channels over 3"):
         build_pretrained(args, ["a", "b"], 3, 60, [])
+
+
+def test_a_run_starts_the_same_whether_the_pretraining_was_cached_or_not(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLASSIFICATION_LAB_CACHE", str(tmp_path))
+    args = TimeSeriesModelArguments(pretraining_steps=2)
+    models, next_draws = [], []
+    for _ in range(2):  # the first pretrains, the second finds the checkpoint cached
+        torch.manual_seed(5)
+        models.append(build_pretrained(args, ["a", "b"], 1, 50, []).model)
+        next_draws.append(torch.rand(1))  # and the run's random state goes on the same way
+    assert len(list(tmp_path.rglob("pretraining.json"))) == 1
+    for (name, first), second in zip(models[0].state_dict().items(), models[1].state_dict().values(), strict=True):
+        torch.testing.assert_close(first, second, msg=name)
+    assert torch.equal(next_draws[0], next_draws[1])

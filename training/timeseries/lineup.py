@@ -205,6 +205,10 @@ def _fine_tune_patch_model(
 def build_pretrained(
     args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int, series: list[Any]
 ) -> ModelRun:
+    # The new network first, from the run's seed: loading or pretraining draws no random number before it, so
+    # its head starts the same whether the pretrained checkpoint was cached or not.
+    fcn = dataclasses.replace(args, cnn_architecture="fcn")
+    run = build_scratch_complex(fcn, label_names, channels, max_length, [])
     if args.model_name_or_path:
         try:
             config = AutoConfig.from_pretrained(args.model_name_or_path)
@@ -229,8 +233,6 @@ def build_pretrained(
             "pretrained fine-tunes the FCN, or a PatchTST/PatchTSMixer: give such a checkpoint (e.g. a pushed "
             "pretrained model of this project)."
         )
-    fcn = dataclasses.replace(args, cnn_architecture="fcn")
-    run = build_scratch_complex(fcn, label_names, channels, max_length, [])
     try:
         transfer(source, run.model)
     except ValueError as error:

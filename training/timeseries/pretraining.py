@@ -130,8 +130,14 @@ class WindowDataset(torch.utils.data.Dataset):
 
 
 def pretrain(archives: list[str], recipe: PretrainingRecipe, destination: Path) -> None:
-    """Pretrain the network on ``archives`` and save it (``save_pretrained`` plus ``pretraining.json``)."""
-    torch.manual_seed(recipe.seed)
+    """Pretrain the network on ``archives`` and save it (``save_pretrained`` plus ``pretraining.json``). The
+    caller's random state is left as it was: a run draws the same numbers whether this ran or was cached."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(recipe.seed)
+        _pretrain(archives, recipe, destination)
+
+
+def _pretrain(archives: list[str], recipe: PretrainingRecipe, destination: Path) -> None:
     data = WindowDataset(archives, recipe)
     config = TimeSeriesCNNConfig(
         num_channels=1, architecture=recipe.architecture, max_series_length=recipe.window,
