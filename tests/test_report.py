@@ -186,11 +186,16 @@ def test_pretraining_alone_is_weighed_against_the_same_network_from_scratch(clea
     for m in results["models"]:
         m["cross_validation"] = {"metrics": {"accuracy": {"values": scores[m["name"]]}}}
     sentence = insights.pretraining(results)
+    assert sentence.startswith("Pretraining pays: the best pretrained model (effnet) beats the best model trained")
     assert (
-        "effnet is cnn's network started from pretrained weights instead of random ones: pretraining helped "
-        "(0.950 against 0.700 accuracy)." in sentence
+        "by 0.250 accuracy. effnet is cnn's network started from pretrained weights instead of random ones: that "
+        "gap is what pretraining alone changed." in sentence
     )
     assert "Over the same 5 cross-validation folds, effnet scores +0.242 accuracy against cnn" in sentence
+    # Another scratch model is the best: the counterpart gets its own comparison.
+    results["models"].append({**results["models"][0], "name": "mlp"})
+    results["models"][-1]["test"] = {**results["models"][0]["test"], "accuracy": 0.97}
+    assert "pretraining helped (0.950 against 0.700 accuracy)" in insights.pretraining(results)
     results["models"][1]["test"]["accuracy"] = 0.65
     assert "pretraining hurt (0.650 against 0.700 accuracy)" in insights.pretraining(results)
 

@@ -175,12 +175,16 @@ def pretraining(results: dict[str, Any]) -> str | None:
         twin = by_name.get(model.get("scratch_counterpart") or "")
         if twin is None:
             continue
-        difference = _score(model, metric) - _score(twin, metric)
-        verdict = "helped" if difference >= 5e-4 else "hurt" if difference <= -5e-4 else "made no difference"
-        sentence += (
-            f" {model['name']} is {twin['name']}'s network started from pretrained weights instead of random ones: "
-            f"pretraining {verdict} ({_score(model, metric):.3f} against {_score(twin, metric):.3f} {metric})."
-        )
+        same = f"{model['name']} is {twin['name']}'s network started from pretrained weights instead of random ones"
+        if model is pretrained and twin is scratch:  # the sentence above compared these two already
+            sentence += f" {same}: that gap is what pretraining alone changed."
+        else:
+            difference = _score(model, metric) - _score(twin, metric)
+            verdict = "helped" if difference >= 5e-4 else "hurt" if difference <= -5e-4 else "made no difference"
+            sentence += (
+                f" {same}: pretraining {verdict} ({_score(model, metric):.3f} against {_score(twin, metric):.3f} "
+                f"{metric})."
+            )
         repeated = repeated_comparison(model, twin, metric)
         if repeated:
             sentence += f" {repeated}"
