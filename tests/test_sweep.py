@@ -214,6 +214,40 @@ def test_ray_searcher_records_trials_as_the_optuna_backend_does():
     assert (last.state.name, last.value, last.user_attrs["epochs_trained"]) == ("COMPLETE", 0.8, 2.0)
 
 
+def test_the_objective_is_the_primary_metric_at_the_epoch_the_trial_keeps():
+    """Models that keep their epoch of lowest validation loss (the time-series lineup) are scored by the primary
+    metric at that epoch, by both backends: not by the loss, nor by their best accuracy of any epoch."""
+    import optuna
+    from transformers import TrainerState
+
+    from training.experiments.sweep import best_epoch_score
+    from training.experiments.sweep_ray import FINISHED_KEY, StudySearch
+
+    epochs = [(0.9, 0.5), (0.4, 0.7), (0.5, 0.9)]  # (validation loss, accuracy): the loss is lowest at epoch 2
+    state = TrainerState(best_metric=0.4, best_global_step=20)
+    state.log_history = [{"loss": 1.0, "step": 10}] + [
+        {"eval_loss": loss, "eval_accuracy": accuracy, "step": 10 * (i + 1)}
+        for i, (loss, accuracy) in enumerate(epochs)
+    ]
+    assert best_epoch_score(state, "eval_loss", "eval_accuracy") == 0.7
+    assert (
+        best_epoch_score(TrainerState(best_metric=0.9, log_history=state.log_history[1:]), "loss", "eval_loss") == 0.9
+    )
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = optuna.storages.InMemoryStorage()
+    search = StudySearch(
+        space=lambda trial: {"lr": trial.suggest_float("lr", 0.1, 1.0)}, metric="objective", mode="max",
+        storage=storage, study_name="study", selected_by="eval_loss", lower_is_better=True,
+    )  # fmt: skip
+    search.suggest("trial")
+    for step, (loss, accuracy) in enumerate(epochs, start=1):
+        result = {"training_iteration": step, "objective": accuracy, "eval_loss": loss, "epoch": float(step)}
+        search.on_trial_result("trial", {**result, FINISHED_KEY: step == 3})
+    search.on_trial_complete("trial", {**result, FINISHED_KEY: True})
+    assert optuna.load_study(study_name="study", storage=storage).get_trials()[0].value == 0.7
+
+
 @pytest.mark.slow
 def test_ray_backend_runs_the_same_study_and_resumes_on_a_cluster(tmp_path):
     """--backend ray on a local Ray: trial 0 is the default, trials land in study.db; then the README's

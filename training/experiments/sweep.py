@@ -6,7 +6,8 @@
     python training/sweep.py --task timeseries --model scratch-complex --n_trials 20
 
 Everything after ``--`` goes to the training script's parser unchanged (data arguments, ``--seed``...).
-The objective is the primary metric on the validation split at the model's best epoch; the test
+The objective is the primary metric on the validation split at the epoch the model keeps (its best by the
+primary metric; for the time-series lineup, by validation loss); the test
 split is never looked at during the search. The default configuration (the model's lineup
 defaults) is always trial 0, so the search reports what it gained over it.
 
@@ -243,9 +244,10 @@ class TrialRecord(TrainerCallback):
     the best epoch's score (the model that ``load_best_model_at_end`` keeps, not the last epoch's) and
     record what the trial did."""
 
-    def __init__(self, space: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(self, space: dict[str, dict[str, Any]] | None = None, objective_key: str = "eval_accuracy") -> None:
         self.trainer: Trainer | None = None
         self.space = space or {}
+        self.objective_key = objective_key
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         trial = getattr(self.trainer, "_trial", None)
@@ -261,8 +263,19 @@ class TrialRecord(TrainerCallback):
         if self.trainer is None or not isinstance(trial, optuna.Trial):
             return
         if state.best_metric is not None:
-            self.trainer.objective = state.best_metric
+            self.trainer.objective = best_epoch_score(state, args.metric_for_best_model, self.objective_key)
         trial.set_user_attr("epochs_trained", round(float(state.epoch or 0), 2))
+
+
+def best_epoch_score(state: Any, selected_by: str, objective_key: str) -> float:
+    """The objective (the primary metric) at the epoch the trial keeps, which ``selected_by`` chose: the same
+    metric, or another (the time-series lineup keeps the epoch of lowest validation loss)."""
+    key = selected_by if selected_by.startswith("eval_") else f"eval_{selected_by}"
+    evaluations = [entry for entry in state.log_history if objective_key in entry and key in entry]
+    kept = next((e for e in evaluations if e.get("step") == state.best_global_step), None)
+    if kept is None:  # an older Trainer without best_global_step: the evaluation that scored best_metric
+        kept = next(e for e in evaluations if e[key] == state.best_metric)
+    return float(kept[objective_key])
 
 
 def most_epochs(space: dict[str, dict[str, Any]], default: int) -> int:
@@ -514,7 +527,8 @@ def main() -> None:
             set_dropout(model, trial_params(trial, space)["dropout"])
         return model
 
-    record = TrialRecord(space)
+    objective_key = f"eval_{primary_metric}"
+    record = TrialRecord(space, objective_key)
     # Each worker keeps its trials' checkpoints in a folder of its own, which it removes after each trial:
     # parallel workers share the output directory, and one's cleanup must not delete another's checkpoint.
     checkpoints = (output_dir / "trials" / f"{socket.gethostname()}-{os.getpid()}").resolve()  # absolute: for Ray
@@ -532,7 +546,6 @@ def main() -> None:
     study = optuna.create_study(storage=storage, study_name=study_name, direction="maximize", load_if_exists=True)
     if not study.get_trials(deepcopy=False):
         study.enqueue_trial(default_trial(prepared, space), user_attrs={"configuration": "default"})
-    objective_key = f"eval_{primary_metric}"
     base_seed = seed if sweep.sampler_seed is None else sweep.sampler_seed
 
     def finished() -> int:

@@ -53,15 +53,28 @@ class StudySearch(OptunaSearch):
     ``load_best_model_at_end`` keeps); and PRUNED for a trial the scheduler stopped (``OptunaSearch``
     would record it COMPLETE with its last score)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, selected_by: str | None = None, lower_is_better: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._scores: dict[str, dict[int, float]] = {}
+        # The metric that picks the epoch a trial keeps, when it is not the objective (the time-series lineup
+        # keeps the epoch of lowest validation loss): the value told is the objective at that epoch.
+        self.selected_by, self.lower_is_better = selected_by, lower_is_better
+        self._selection: dict[str, dict[int, float]] = {}
 
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         if result[TRAINING_ITERATION] in self._scores.get(trial_id, {}):  # Ray repeats a finished trial's last result
             return
         super().on_trial_result(trial_id, result)
         self._scores.setdefault(trial_id, {})[result[TRAINING_ITERATION]] = result[self.metric]
+        if self.selected_by in result:
+            self._selection.setdefault(trial_id, {})[result[TRAINING_ITERATION]] = result[self.selected_by]
+
+    def _kept_score(self, trial_id: str, scores: dict[int, float]) -> float:
+        selection = self._selection.pop(trial_id, {})
+        if not selection:
+            return max(scores.values())
+        pick = min if self.lower_is_better else max
+        return scores[pick(selection, key=selection.__getitem__)]
 
     def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False) -> None:
         trial = self._ot_trials.get(trial_id)
@@ -74,7 +87,7 @@ class StudySearch(OptunaSearch):
             trial.report(result[self.metric], result[TRAINING_ITERATION])
         trial.set_user_attr("epochs_trained", round(float(result.get("epoch", 0)), 2))
         if result.get(FINISHED_KEY):
-            self._ot_study.tell(trial, max(scores.values()))
+            self._ot_study.tell(trial, self._kept_score(trial_id, scores))
         else:  # stopped by the scheduler; Optuna takes a pruned trial's value from its last score
             self._ot_study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         self._completed_trials.add(trial_id)
@@ -142,8 +155,12 @@ def run_trials(
         logger.info("Trial %d was left running by an interrupted run: marked failed.", trial.number)
         study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
     try:
+        selected_by = trainer.args.metric_for_best_model or ""
+        selected_by = selected_by if selected_by.startswith("eval_") else f"eval_{selected_by}"
         search = StudySearch(
             space=space_values, metric="objective", mode="max", sampler=sampler,
+            selected_by=None if selected_by == objective_key else selected_by,
+            lower_is_better=not trainer.args.greater_is_better,
             study_name=study.study_name, storage=optuna.storages.RDBStorage(storage_url),  # no heartbeat: ask/tell
         )  # fmt: skip
         trainer.hyperparameter_search(
