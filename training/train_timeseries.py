@@ -99,7 +99,8 @@ def prepare(
         own = at_least_steps(own, len(splits["train"]), MIN_TRAIN_STEPS)
     channels, max_length = data.notes["channels"], data.notes["max_length"]
     set_seed(seed)
-    everything = [s for split in data.splits.values() for s in split["series"]]  # pretraining leaves these out
+    # Every series of the data, which pretraining leaves out: read only by the builder that needs them.
+    everything = (s for split in data.splits.values() for s in split["series"])
     # The main process first: it pretrains and caches what `pretrained` starts from, the others then read it.
     with own.training.main_process_first(desc=f"build {name}"):
         model_run = spec.build(own.model, data.label_names, channels, max_length, everything)

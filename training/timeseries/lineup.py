@@ -7,7 +7,7 @@ arguments the user did not set (README, "Time series").
 
 import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,7 +104,7 @@ class TimeSeriesModelSpec:
     kind: str
     description: str
     # (model arguments, class names, channels, length, every series of the data: pretraining leaves them out)
-    build: Callable[[TimeSeriesModelArguments, list[str], int, int, list[Any]], ModelRun]
+    build: Callable[[TimeSeriesModelArguments, list[str], int, int, Iterable[Any]], ModelRun]
     # Hyperparameters for this model unless the user set them (any model, data, run or Trainer field).
     defaults: dict[str, Any]
     trainer: type | None = None  # ClosedFormTrainer: fitted without gradient steps (the reference)
@@ -132,7 +132,7 @@ def _inputs(args: TimeSeriesModelArguments, channels: int, max_length: int) -> s
 
 
 def build_scratch_simple(
-    args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int, series: list[Any]
+    args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int, series: Iterable[Any]
 ) -> ModelRun:
     config = TimeSeriesRNNConfig(
         hidden_size=args.hidden_size, cell=args.rnn_cell, dropout=args.dropout,
@@ -147,7 +147,7 @@ def build_scratch_simple(
 
 
 def build_scratch_complex(
-    args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int, series: list[Any]
+    args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int, series: Iterable[Any]
 ) -> ModelRun:
     config = TimeSeriesCNNConfig(
         architecture=args.cnn_architecture, dropout=args.dropout, **_common_config(label_names, channels, max_length)
@@ -203,7 +203,7 @@ def _fine_tune_patch_model(
 
 
 def build_pretrained(
-    args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int, series: list[Any]
+    args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int, series: Iterable[Any]
 ) -> ModelRun:
     # The new network first, from the run's seed: loading or pretraining draws no random number before it, so
     # its head starts the same whether the pretrained checkpoint was cached or not.
@@ -245,7 +245,7 @@ def build_pretrained(
 
 
 def build_reference(
-    args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int, series: list[Any]
+    args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int, series: Iterable[Any]
 ) -> ModelRun:
     model = MiniRocketForClassification(MiniRocketConfig(**_common_config(label_names, channels, max_length)))
     architecture = (
@@ -267,6 +267,7 @@ _SCRATCH = {
 # are scaled up to at least this many steps unless the user sets them (measured with validation-loss selection,
 # test accuracy at 100 epochs / at 1,500 steps: GunPoint GRU 0.733 / 0.920, ArrowHead FCN 0.534 / 0.782).
 MIN_TRAIN_STEPS = 1500
+_FCN = {**_SCRATCH, "learning_rate": 1e-3, "num_train_epochs": 100}  # the FCN's, from random or pretrained weights
 TIMESERIES_MODELS: dict[str, TimeSeriesModelSpec] = {
     "scratch-simple": TimeSeriesModelSpec(
         "scratch",
@@ -282,14 +283,13 @@ TIMESERIES_MODELS: dict[str, TimeSeriesModelSpec] = {
         build_scratch_complex,
         # OSULeaf, test accuracy: up to 100 epochs, patience 20: 0.967; up to 300, patience 50: 0.934 (the 20
         # validation series reach 1.0 early and the first such epoch is kept, under a slower-decaying rate).
-        {**_SCRATCH, "learning_rate": 1e-3, "num_train_epochs": 100},
+        _FCN,
     ),
     "pretrained": TimeSeriesModelSpec(
         "pretrained",
         "the same FCN pretrained on the other archives aeon ships (never the target's), then fine-tuned",
         build_pretrained,
-        # scratch-complex's settings: the two differ only in where the weights start (README, "pretrained").
-        {**_SCRATCH, "learning_rate": 1e-3, "num_train_epochs": 100},
+        _FCN,  # scratch-complex's: the two differ only in where the weights start (README, "pretrained")
     ),
     "reference": TimeSeriesModelSpec(
         "reference",
