@@ -544,6 +544,25 @@ def test_slides_read_back(lineup, tmp_path):
     assert "transformer wins on test accuracy" in slides[4].notes_slide.notes_text_frame.text
 
 
+def test_slides_show_a_runs_own_balance_and_examples_figures_side_by_side(lineup, tmp_path):
+    """A run with its own examples figure (images, time series) gets it and the class balance on half the data
+    slide each, not the paper's one-line overview, where a tall examples figure is a thumbnail."""
+    from PIL import Image
+    from pptx import Presentation
+    from pptx.util import Emu
+
+    Image.new("RGB", (900, 500), "white").save(lineup / "class_balance.png")
+    Image.new("RGB", (960, 1152), "white").save(lineup / "examples.png")  # 6 classes of series: tall
+    (path,) = write_report([lineup], tmp_path / "report", formats=("pptx",))
+    deck = Presentation(str(path))
+    slide = next(s for s in deck.slides if s.shapes.title.text.startswith("The data"))
+    balance, examples = sorted((sh for sh in slide.shapes if sh.shape_type == 13), key=lambda sh: sh.left)
+    width, height = Emu(deck.slide_width), Emu(deck.slide_height)
+    assert balance.left + balance.width <= width / 2 <= examples.left and examples.left + examples.width <= width
+    assert examples.top + examples.height <= height and examples.height > height / 2  # as tall as the slide allows
+    assert abs(examples.width / examples.height - 960 / 1152) < 0.01
+
+
 def test_notebook_is_written_executed_and_reexecutes(lineup, tmp_path):
     import nbformat
 

@@ -197,6 +197,28 @@ def test_examples_figure_and_series_file(tmp_path):
     assert lines[0] == ",".join(f"channel_{i}" for i in range(1, 7)) and len(lines) == 101
 
 
+def test_a_series_too_long_for_its_axes_is_drawn_as_its_envelope():
+    """A series that swings at every step, with more steps than the axes have pixel columns, is drawn as the
+    band between its lowest and highest value per column (what lies beneath, a saliency map, shows through),
+    a short one as a line."""
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    from training.core.plots import plot_series_line
+
+    fig, ax = plt.subplots(figsize=(3, 1))  # about 230 pixel columns
+    swinging = np.where(np.arange(1460) % 2 == 0, 1.0, -1.0)
+    swinging[700] = 5.0  # one spike: the envelope keeps it
+    plot_series_line(ax, swinging, "black", 1.0, 1.0)
+    plot_series_line(ax, np.sin(np.arange(150) / 10), "C1", 1.0, 1.0)
+    (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    (line,) = ax.get_lines()
+    assert len(line.get_xdata()) == 150
+    top = band.get_paths()[0].vertices[:, 1]
+    assert top.max() == 5.0 and top.min() == -1.0
+    plt.close(fig)
+
+
 def test_a_dataset_name_goes_through_load_dataset(tmp_path):
     """A local folder stands in for a Hub id (load_dataset resolves both alike): a column of series, each
     channels x steps, or one list column per channel."""

@@ -120,15 +120,13 @@ def plot_series_examples(examples: dict[str, list[np.ndarray]], path: Path) -> N
             stacked[i, :, : s.shape[1]] = s
         for i, s in enumerate(series[:shown_series]):
             for channel, values in enumerate(s):
-                shown.plot(
-                    values, lw=0.8, color=f"C{channel % 10}", alpha=1.0 - 0.2 * i, label=f"channel {channel + 1}"
-                )
+                plot_series_line(shown, values, f"C{channel % 10}", 0.8, 1.0 - 0.2 * i, f"channel {channel + 1}")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # steps where every series has ended
             mean, std = np.nanmean(stacked, axis=0), np.nanstd(stacked, axis=0)
         for channel in range(mean.shape[0]):
             steps = np.arange(length)
-            summary.plot(steps, mean[channel], lw=1, color=f"C{channel % 10}")
+            plot_series_line(summary, mean[channel], f"C{channel % 10}", 1.0, 1.0)
             summary.fill_between(steps, mean[channel] - std[channel], mean[channel] + std[channel],
                                  color=f"C{channel % 10}", alpha=0.2, lw=0)  # fmt: skip
         shown.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
@@ -153,6 +151,25 @@ def plot_series_examples(examples: dict[str, list[np.ndarray]], path: Path) -> N
 EXAMPLE_SERIES = 3  # drawn per class in plot_series_examples
 
 
+def plot_series_line(
+    ax: Any, values: np.ndarray, colour: str, width: float, alpha: float, label: str | None = None
+) -> None:
+    """One channel of a series as a line, or, when it has more steps than the axes have pixel columns twice
+    over, as the band between its lowest and highest value in each column: a line that swings at every step
+    (ACSF1's 1,460 steps of power readings) would otherwise paint a solid block over whatever is beneath it,
+    a saliency map included."""
+    figure = ax.get_figure()
+    columns = max(int(ax.get_position().width * figure.get_figwidth() * figure.dpi), 1)
+    if len(values) <= 2 * columns:
+        ax.plot(values, lw=width, color=colour, alpha=alpha, label=label)
+        return
+    starts = np.linspace(0, len(values), columns, endpoint=False).astype(int)
+    centres = (starts + np.append(starts[1:], len(values)) - 1) / 2
+    # fmin/fmax skip NaN (the steps past the end of a shorter series).
+    low, high = np.fmin.reduceat(values, starts), np.fmax.reduceat(values, starts)
+    ax.fill_between(centres, low, high, color=colour, alpha=0.55 * alpha, lw=0, label=label)
+
+
 def series_picture(
     values: np.ndarray, scores: np.ndarray | None = None, title: str = "", width: float = 6.5, height: float = 2.4
 ) -> Any:
@@ -172,7 +189,7 @@ def series_picture(
                   extent=(-0.5, length - 0.5, low - pad, high + pad), interpolation="nearest")  # fmt: skip
     for channel, line in enumerate(values):
         colour = "black" if len(values) == 1 else f"C{channel % 10}"
-        ax.plot(line, lw=1, color=colour, label=f"channel {channel + 1}")
+        plot_series_line(ax, line, colour, 1.0, 1.0, f"channel {channel + 1}")
     if len(values) > 1 and scores is None:
         ax.legend(fontsize=7, ncol=min(len(values), 6), loc="best", frameon=False)
     ax.set_xlim(-0.5, length - 0.5)

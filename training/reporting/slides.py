@@ -55,13 +55,17 @@ class Deck:
             paragraph.font.size = Pt(size)
             paragraph.space_after = Pt(size * 0.6)
 
-    def picture(self, slide: Any, path: Path, top: Emu = TOP, bottom: Emu = MARGIN) -> None:
-        """``path`` as large as fits between ``top`` and ``bottom``, centred, its aspect ratio kept."""
+    def picture(
+        self, slide: Any, path: Path, top: Emu = TOP, bottom: Emu = MARGIN, left: Emu = MARGIN, right: Emu = MARGIN
+    ) -> None:
+        """``path`` as large as fits between ``top``/``bottom`` and ``left``/``right``, centred there, its aspect
+        ratio kept."""
         width, height = Image.open(path).size
-        box_width, box_height = WIDTH - 2 * MARGIN, HEIGHT - top - bottom
+        box_width, box_height = WIDTH - left - right, HEIGHT - top - bottom
         scale = min(box_width / width, box_height / height)
         shown_width, shown_height = int(width * scale), int(height * scale)
-        slide.shapes.add_picture(str(path), int((WIDTH - shown_width) / 2), int(top), shown_width, shown_height)
+        x = int(left + (box_width - shown_width) / 2)
+        slide.shapes.add_picture(str(path), x, int(top), shown_width, shown_height)
 
     def table(self, slide: Any, block: Table, size: int = 14, top: Emu = TOP, columns: list[int] | None = None) -> None:
         """The table (its ``columns`` only, when given) at full width, each column as wide as its longest cell
@@ -131,7 +135,15 @@ def run_slides(deck: Deck, run: Run, sections: list[Section], several: bool, lab
     slide = deck.slide(f"The data{name if several else ': ' + dataset}", _texts(data))
     n = results["num_examples"]
     deck.caption(slide, ", ".join(f"{split} {count:,}" for split, count in n.items()) + " examples", TOP, 20)
-    deck.picture(slide, _find(data, Figure, f"data-{number}").paths[0], top=TOP + Inches(0.6))
+    balance, examples = run.path / "class_balance.png", run.path / "examples.png"
+    if balance.is_file() and examples.is_file():
+        # The run's own figures, each on half the slide: in the paper's one-line overview a tall examples
+        # figure (a time series' rows of classes) shrinks to an unreadable thumbnail.
+        half = WIDTH // 2
+        deck.picture(slide, balance, top=TOP + Inches(0.6), right=WIDTH - half)
+        deck.picture(slide, examples, top=TOP + Inches(0.6), left=half)
+    else:
+        deck.picture(slide, _find(data, Figure, f"data-{number}").paths[0], top=TOP + Inches(0.6))
 
     metrics = _role(sections, "metrics")
     slide = deck.slide(f"Ranked by {results['primary_metric']}{name}", _texts(metrics))
