@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from training.models.modeling_bag_of_embeddings import BagOfEmbeddingsConfig, BagOfEmbeddingsForSequenceClassification
+from training.models.modeling_text_cnn import TextCNNConfig, TextCNNForSequenceClassification
 from training.models.modeling_text_rnn import TextRNNConfig, TextRNNForSequenceClassification
 from training.text.lineup import TEXT_MODELS, TextModelArguments
 from training.text.tokenizers import glove_files, glove_tokenizer_and_vectors, train_wordpiece_tokenizer
@@ -51,6 +52,12 @@ def test_glove_tokenizer_follows_glove_conventions_and_copies_its_vectors():
     "model",
     [
         BagOfEmbeddingsForSequenceClassification(BagOfEmbeddingsConfig(vocab_size=50, embedding_dim=8, num_labels=3)),
+        BagOfEmbeddingsForSequenceClassification(
+            BagOfEmbeddingsConfig(
+                vocab_size=50, embedding_dim=8, hidden_layers=2, hidden_size=6, word_dropout=0.5, num_labels=3
+            )  # fmt: skip
+        ),
+        TextCNNForSequenceClassification(TextCNNConfig(vocab_size=50, embedding_dim=8, num_filters=4, num_labels=3)),
         TextRNNForSequenceClassification(TextRNNConfig(vocab_size=50, embedding_dim=8, hidden_size=6, num_labels=3)),
         TextRNNForSequenceClassification(
             TextRNNConfig(
@@ -63,7 +70,7 @@ def test_glove_tokenizer_follows_glove_conventions_and_copies_its_vectors():
             )  # fmt: skip
         ),
     ],
-    ids=["bag", "bigru-attention", "lstm-max", "gru-mean-unidirectional"],
+    ids=["bag", "dan", "cnn-max-bag", "bigru-attention", "lstm-max", "gru-mean-unidirectional"],
 )
 def test_forward_pass_loss_and_padding_invariance(model):
     model.eval()
@@ -75,6 +82,28 @@ def test_forward_pass_loss_and_padding_invariance(model):
     alone = model(input_ids=torch.tensor([[9, 10]]), attention_mask=torch.tensor([[1, 1]])).logits
     torch.testing.assert_close(out.logits[1:], alone, rtol=1e-5, atol=1e-5)
     out.loss.backward()
+
+
+def test_deep_averaging_network_drops_words_in_training_only():
+    """Word dropout leaves tokens out of the mean while training (a different mean each step, never an empty
+    one); evaluation reads every token, the same answer each time."""
+    config = BagOfEmbeddingsConfig(vocab_size=50, embedding_dim=8, hidden_layers=2, hidden_size=6, word_dropout=0.5,
+                                   dropout=0.0, num_labels=3)  # fmt: skip
+    model = BagOfEmbeddingsForSequenceClassification(config)
+    assert [tuple(layer.weight.shape) for layer in model.hidden] == [(6, 8), (6, 6)]
+    ids, mask = torch.tensor([[5, 6, 7, 8, 9, 10]]), torch.ones(1, 6, dtype=torch.long)
+    torch.manual_seed(0)
+    model.train()
+    trained = {tuple(model(input_ids=ids, attention_mask=mask).logits[0].tolist()) for _ in range(20)}
+    assert len(trained) > 5
+    model.config.word_dropout = 0.99
+    one = {"input_ids": torch.tensor([[7, 0]]), "attention_mask": torch.tensor([[1, 0]])}
+    single = [model(**one).logits for _ in range(5)]  # a one-token text keeps its token
+    model.eval()
+    for logits in single:
+        torch.testing.assert_close(logits, model(**one).logits)
+    first, again = (model(input_ids=ids, attention_mask=mask).logits for _ in range(2))
+    torch.testing.assert_close(first, again, rtol=0, atol=0)
 
 
 def test_backward_direction_reads_each_text_reversed_within_its_length():
