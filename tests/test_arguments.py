@@ -49,3 +49,16 @@ def test_unknown_flags_and_models_are_user_errors():
         selected_models("scratch-simple,bert-huge", list(TEXT_MODELS))
     assert selected_models("transformer, scratch-simple", list(TEXT_MODELS)) == ["transformer", "scratch-simple"]
     assert selected_models("all", list(TEXT_MODELS)) == list(TEXT_MODELS)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--complex_encoder", "lstm"], "--complex_encoder must be cnn, dan or bigru"),
+        (["--dan_layers", "0"], "--dan_layers must be at least 1"),
+        (["--word_dropout", "1"], r"--word_dropout must be in \[0, 1\)"),
+    ],
+)
+def test_the_complex_text_models_settings_are_checked(flags, message):
+    with pytest.raises(UserError, match=message):
+        parse_arguments(TYPES, "outputs/test", flags)

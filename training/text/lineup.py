@@ -92,6 +92,8 @@ class TextModelArguments:
             raise UserError(f"--cnn_pooling must be one of {', '.join(CNN_POOLING)} (got {self.cnn_pooling!r}).")
         if self.complex_encoder not in ("cnn", "dan", "bigru"):
             raise UserError(f"--complex_encoder must be cnn, dan or bigru (got {self.complex_encoder!r}).")
+        if self.dan_layers < 1:
+            raise UserError(f"--dan_layers must be at least 1 (got {self.dan_layers}); 0 is scratch-simple's model.")
         if not 0 <= self.word_dropout < 1:
             raise UserError(f"--word_dropout must be in [0, 1) (got {self.word_dropout}).")
         if self.rnn_pooling not in ("attention", "max", "mean"):
