@@ -66,7 +66,7 @@ def keyword_texts() -> tuple[list[str], np.ndarray]:
 def test_the_deciding_keyword_is_the_top_attributed_word(name, keyword_texts):
     texts, labels = keyword_texts
     torch.manual_seed(0)
-    args = TextModelArguments(vocab_size=200, embedding_dim=32, hidden_size=32)
+    args = TextModelArguments(vocab_size=200, embedding_dim=32, hidden_size=32, dan_hidden_size=32)
     run = TEXT_MODELS[name].build(args, texts[:200], ["a", "b"], 32)
     batches = []
     for i in range(0, 200, 20):
