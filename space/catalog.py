@@ -26,7 +26,10 @@ import yaml
 from training.core import explain
 from training.core.results import choose_primary_metric, comparison_rows, cross_validation_rows, overfitting_note
 from training.core.tasks import TASKS as TASK_INFO
+from training.models.processing_timeseries import MIN_LENGTH as MIN_SERIES_LENGTH
+from training.models.processing_timeseries import fill_gaps
 from training.reporting import insights
+from training.timeseries import SERIES_EXAMPLES
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +43,6 @@ MAX_TEXT_CHARS = 5_000
 MAX_IMAGE_SIDE = 1024
 # Values of one pasted or uploaded series, at most: the longest archive series have a few thousand steps.
 MAX_SERIES_VALUES = 200_000
-# A test series per class that train_timeseries.py writes beside the run: the Space's examples.
-SERIES_EXAMPLES = "series_examples.json"
 # What a model folder may hold for the app: the card, metrics and figures (the training scripts write them; a
 # model finished by an older version, or pushed by another tool, lacks some). The error analysis' names are
 # training/core/analysis.py's, written here rather than imported: that module draws with matplotlib.
@@ -444,9 +445,14 @@ def read_series(text: str | None, channels: int = 1) -> tuple[np.ndarray | None,
     if series.size > MAX_SERIES_VALUES:
         return None, f"That series has {series.size:,} values; the Space reads at most {MAX_SERIES_VALUES:,}."
     observed = int((~np.isnan(series).all(axis=0)).sum())
-    if observed < 3:
-        return None, f"That series has {observed} step(s) with values: a time series needs at least 3."
-    missing = int(np.isnan(series).sum())
+    if observed < MIN_SERIES_LENGTH:
+        return None, (
+            f"That series has {observed} step(s) with values: a time series needs at least {MIN_SERIES_LENGTH}."
+        )
+    try:  # the count training reports: interior gaps (leading and trailing ones only make the series shorter)
+        _, missing = fill_gaps(series)
+    except ValueError as error:
+        return None, f"That series cannot be read: {error}."
     return series, f"{missing} missing value(s) filled by linear interpolation, as in training." if missing else ""
 
 
@@ -459,11 +465,13 @@ def series_text(path: str | None) -> str:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise ValueError(f"cannot read that file as text: {error}") from None
-    lines = [line for line in text.splitlines() if line.strip()]
+    lines = text.strip().splitlines()
     if lines and _is_header(lines[0]):
         lines = lines[1:]
-    rows = [[f.strip() for f in re.split(r"[,;\t]", line)] for line in lines]
-    return "\n".join(", ".join(column) for column in zip(*rows, strict=False)) if rows else ""
+    rows = [[f.strip() for f in re.split(r"[,;\t]", line)] if line.strip() else [] for line in lines]
+    width = max((len(row) for row in rows), default=0)
+    rows = [row or ["nan"] * width for row in rows]  # a blank line between steps: a missing value, as training reads it
+    return "\n".join(", ".join(v or "nan" for v in column) for column in zip(*rows, strict=False)) if rows else ""
 
 
 def predict_series(section: Section, text: str | None, models: list[ModelEntry] | None = None) -> Prediction:

@@ -389,4 +389,10 @@ def test_series_input_checks(tmp_path):
         assert reason in catalog.read_series(text, channels)[1]
     upload = tmp_path / "one.csv"
     upload.write_text("channel_1,channel_2\n1,5\n2,6\n3,\n")
-    assert catalog.series_text(str(upload)) == "1, 2, 3\n5, 6, "
+    assert catalog.series_text(str(upload)) == "1, 2, 3\n5, 6, nan"
+    upload.write_text("channel_1\n1\n\n3\n4\n")  # a blank line between steps: a missing value, as training reads it
+    assert catalog.series_text(str(upload)) == "1, nan, 3, 4"
+    assert catalog.read_series("1, nan, 3, 4", channels=1)[1].startswith("1 missing value(s) filled")
+    # Missing values at the ends only make the series shorter (unequal lengths): nothing was filled.
+    series, message = catalog.read_series("nan, 1, 2, 3, nan, nan", channels=1)
+    assert series.shape == (1, 6) and message == ""

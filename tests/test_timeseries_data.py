@@ -182,6 +182,21 @@ def test_bad_inputs_are_one_message_each(tmp_path):
     with pytest.raises(UserError, match=r"series \d+ of the train data: a channel of the series has no values"):
         load(train_file=str(path), series_id_column="id", time_column="time")
 
+    index = tmp_path / "index.csv"
+    frame.to_csv(index)  # pandas' default: its row index as a first, unnamed column
+    with pytest.raises(UserError, match="unnamed column.*index=False"):
+        load(train_file=str(index))
+
+    lists = tmp_path / "lists.json"
+    rows = [{"x": [1.0, 2.0, 3.0], "y": [1.0, 2.0], "label": "a"}, {"x": [1.0, 2.0, 3.0], "y": [4, 5, 6], "label": "b"}]
+    lists.write_text(json.dumps(rows))
+    with pytest.raises(UserError, match="series of data row 1 cannot be read"):
+        load(train_file=str(lists), value_columns="x,y")
+    rows[0]["y"] = [1.0, "abc", 2.0]
+    lists.write_text(json.dumps(rows))
+    with pytest.raises(UserError, match="series of data row 1 cannot be read"):
+        load(train_file=str(lists), value_columns="x,y")
+
     with pytest.raises(UserError, match="give one data source"):
         TimeSeriesDataArguments(archive_dataset="GunPoint", train_file=str(single))
     with pytest.raises(UserError, match="--time_column orders the rows of a long table"):

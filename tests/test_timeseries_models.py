@@ -77,6 +77,35 @@ def test_every_lineup_model_runs_in_its_pipeline(name):
     assert len(several) == 2 and all(len(answer) == 1 for answer in several)
 
 
+def test_the_reference_pads_series_shorter_than_its_kernels():
+    """aeon's MiniRocket refuses series under 9 steps; the reference pads them (as any shorter series) instead."""
+    run = TIMESERIES_MODELS["reference"].build(TimeSeriesModelArguments(), LABELS, 1, 5, [])
+    assert run.processor.max_length == 9 and run.model.config.max_series_length == 9
+    rng = np.random.default_rng(0)
+    values = run.processor([rng.normal(size=5) for _ in range(12)])["values"]
+    labels = np.arange(12) % 2
+    run.model.fit(values[:8], labels[:8], seed=0, validation=(values[8:], labels[8:]))
+    answer = pipeline(TASK, model=run.model, feature_extractor=run.processor, device="cpu")([0.1, 0.5, 0.2, 0.9, 0.3])
+    assert sum(a["score"] for a in answer) == pytest.approx(1)
+
+
+def test_a_series_file_reads_back_with_its_missing_values(tmp_path):
+    """example.csv keeps a missing value of a one-channel series (a blank line would have dropped the step), and a
+    blank line between steps of a user's file is a missing step."""
+    from training.models.processing_timeseries import read_series_file
+    from training.timeseries.data import write_series_csv
+
+    write_series_csv([[1.0, float("nan"), 3.0, 4.0]], tmp_path / "one.csv")
+    np.testing.assert_array_equal(read_series_file(str(tmp_path / "one.csv")), [[1.0, np.nan, 3.0, 4.0]])
+    (tmp_path / "blank.csv").write_text("value\n1\n\n3\n4\n\n")
+    np.testing.assert_array_equal(read_series_file(str(tmp_path / "blank.csv")), [[1.0, np.nan, 3.0, 4.0]])
+    (tmp_path / "two.csv").write_text("x,y\n1,5\n\n3,\n")
+    np.testing.assert_array_equal(read_series_file(str(tmp_path / "two.csv")), [[1, np.nan, 3], [5, np.nan, np.nan]])
+    (tmp_path / "ragged.csv").write_text("x,y\n1,5\n2\n")
+    with pytest.raises(ValueError, match="one column per channel"):
+        read_series_file(str(tmp_path / "ragged.csv"))
+
+
 def test_minirocket_is_aeons_classifier_saved_without_pickle(tmp_path):
     """The reference fitted here predicts as aeon's MiniRocketClassifier with the same seed, and reloads from
     safetensors with the same answers."""

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import check_ensemble, check_model_card, run_in_fresh_process, run_main, run_script
-from tests.test_timeseries_data import long_frame, waves
+from tests.test_timeseries_data import long_frame, waves, wide_frame
 from training.timeseries.lineup import TIMESERIES_MODELS
 from training.train_timeseries import main
 
@@ -103,6 +103,28 @@ def test_user_mistakes_end_with_one_message_and_no_output(tmp_path, capsys, extr
     argv = ["--train_file", str(tmp_path / "motion.csv"), "--series_id_column", "id", "--output_dir", str(output)]
     code, err = run_main(main, "train_timeseries.py", [*argv, *extra], capsys)
     assert code == 2 and message in err and "Traceback" not in err
+    assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda p: p.write_text(p.read_text() + "sine,1,2,3\n"), "line"),
+        (lambda p: p.write_text(p.read_text().replace("\nsquare,", "\nsquare,abc,", 1)), "line"),
+        (lambda p: p.write_text(p.read_text().replace("square,", "sine,")), "single class"),
+        (lambda p: wide_frame(*waves(count=20, length=2)).to_csv(p, index=False), "too short for a time-series model"),
+        (lambda p: p.write_text(p.read_text().replace("\nsquare,", "\nsquare,x", 1)), "not a number at data row 2"),
+    ],
+    ids=["ragged", "extra-field", "single-class", "too-short", "non-numeric"],
+)
+def test_bad_data_ends_with_one_message_and_no_output(tmp_path, capsys, change, message):
+    """The issue's bad inputs through the script: exit 2, the message, no traceback, nothing written."""
+    path = tmp_path / "waves.csv"
+    wide_frame(*waves(count=20, length=12)).to_csv(path, index=False)
+    change(path)
+    output = tmp_path / "out"
+    code, err = run_main(main, "train_timeseries.py", ["--train_file", str(path), "--output_dir", str(output)], capsys)
+    assert code == 2 and message in err and "Traceback" not in err, err
     assert not output.exists()
 
 

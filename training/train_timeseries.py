@@ -37,9 +37,9 @@ from training.core.experiment import EvaluationInputs, PreparedModel
 from training.core.progress import timed
 from training.core.results import write_json
 from training.reporting.model_card import EXAMPLE_SERIES
+from training.timeseries import SERIES_EXAMPLES
 from training.timeseries.data import TimeSeriesDataArguments, load_timeseries_data, series_lengths, write_series_csv
 from training.timeseries.describe import (
-    SERIES_EXAMPLES,
     plot_examples,
     series_examples,
     timeseries_examples,

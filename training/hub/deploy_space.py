@@ -69,10 +69,11 @@ def imported_modules(*starts: Path) -> list[Path]:
                 names = [alias.name for alias in node.names]
             for name in names:
                 if name == "training" or name.startswith("training."):
-                    path = ROOT / (name.replace(".", "/") + ".py")
-                    if path.is_file() and path not in seen:
-                        seen.add(path)
-                        todo.append(path)
+                    base = ROOT / name.replace(".", "/")  # a module, or a package (from training.x import NAME)
+                    for path in (base.parent / f"{base.name}.py", base / "__init__.py"):
+                        if path.is_file() and path not in seen:
+                            seen.add(path)
+                            todo.append(path)
     # Each module's package and the packages above it (training/core/__init__.py, training/__init__.py).
     packages = {
         folder / "__init__.py"

@@ -20,6 +20,8 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 # aeon's MiniRocket.parameters, in order: what the transform was fitted to.
 PARAMETERS = ("n_channels_per_combination", "channel_indices", "dilations", "n_features_per_dilation", "biases")
 TEMPERATURES = np.logspace(-1, 2, 31)
+# aeon's MiniRocket convolves kernels of 9 taps and refuses shorter series ("n_timepoints must be >= 9").
+MIN_STEPS = 9
 
 
 class MiniRocketConfig(PretrainedConfig):

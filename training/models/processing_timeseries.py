@@ -21,6 +21,8 @@ from transformers import BatchFeature, FeatureExtractionMixin, Pipeline
 
 TASK = "time-series-classification"
 NORMALIZATIONS = ("per_series", "none")
+# Shorter series have no shape to classify (the archives' shortest, JapaneseVowels', have 7 steps).
+MIN_LENGTH = 3
 
 
 def fill_gaps(series: np.ndarray) -> tuple[np.ndarray, int]:
@@ -44,12 +46,19 @@ def fill_gaps(series: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def read_series_file(path: str) -> np.ndarray:
-    """One series from a CSV file: one column per channel (a header row is skipped), one row per time step."""
+    """One series from a CSV file: one column per channel (a header row is skipped), one row per time step; an
+    empty cell, ``nan`` or a blank line between steps is a missing value."""
     with open(path, newline="", encoding="utf-8-sig") as handle:
-        rows = [row for row in csv.reader(handle) if row]
+        rows = [row if any(v.strip() for v in row) else [] for row in csv.reader(handle)]
+    while rows and not rows[-1]:
+        rows.pop()
+    while rows and not rows[0]:
+        rows.pop(0)
     if rows and not _numeric(rows[0]):
         rows = rows[1:]
-    if not rows or not all(_numeric(row) for row in rows):
+    width = max((len(row) for row in rows), default=0)
+    rows = [row or [""] * width for row in rows]  # a blank line: one step, every channel missing
+    if not rows or not all(_numeric(row) for row in rows) or any(len(row) != width for row in rows):
         raise ValueError(f"{Path(path).name}: expected numbers only, one column per channel and one row per step")
     return np.array([[float(v) if v.strip() else np.nan for v in row] for row in rows]).T
 

@@ -29,15 +29,13 @@ from training.core.data import (
 )
 from training.core.errors import UserError
 from training.core.files import load_table
-from training.models.processing_timeseries import fill_gaps
+from training.models.processing_timeseries import MIN_LENGTH, fill_gaps
 
 logger = logging.getLogger(__name__)
 
 # The default: the models have headroom on it (MiniRocket 0.959, README "Time series"), 200 training series.
 DEFAULT_ARCHIVE = "OSULeaf"
 ARCHIVE_FORMAT = ".ts"
-# Shorter series have no shape to classify (the archives' shortest, JapaneseVowels', have 7 steps).
-MIN_LENGTH = 3
 
 
 @dataclass
@@ -176,8 +174,23 @@ def _table_to_dataset(table: Dataset, args: TimeSeriesDataArguments, where: str)
     ]
     if not values:
         raise UserError(f"{where} has a label column and nothing else: where are the series' values?")
+    unnamed = [c for c in values if not c.strip() or c.startswith("Unnamed: ")]
+    if unnamed and not args.value_fields:  # pandas' to_csv() writes its row index so: it would be read as a step
+        raise UserError(
+            f"{where} has an unnamed column ({len(unnamed)} in all), most likely a row index written by pandas' "
+            "to_csv(): it would be read as the first step of every series. Save the file with index=False, or name "
+            "the value columns with --value_columns."
+        )
     if all(isinstance(frame[c].iloc[0], list | np.ndarray) for c in values):  # one channel per list column
-        series = [_cells_to_series([row[c] for c in values]) for _, row in frame.iterrows()]
+        series = []
+        for number, (_, row) in enumerate(frame.iterrows(), start=1):
+            try:
+                series.append(_cells_to_series([row[c] for c in values]))
+            except (TypeError, ValueError) as error:  # a word in a list, channels of different lengths
+                raise UserError(
+                    f"{where}: the series of data row {number} cannot be read ({error}). A list cell holds numbers "
+                    "(null for a missing value), and the channels of one series hold equally many."
+                ) from None
         return _rows_to_dataset(series, frame[label].tolist())
     matrix = _numeric(frame, values, where)
     return _rows_to_dataset([row[None, :] for row in matrix], frame[label].tolist())
@@ -230,10 +243,11 @@ def _load_file(path: str, flag: str, args: TimeSeriesDataArguments) -> tuple[Dat
 
 
 def write_series_csv(series: list[list[float]], path: Path) -> None:
-    """One series as the pipeline reads a file: a column per channel (``channel_1``, ...), a row per step."""
+    """One series as the pipeline reads a file: a column per channel (``channel_1``, ...), a row per step,
+    ``nan`` for a missing value (an empty cell would make a one-channel row a blank line)."""
     array = np.asarray(series, dtype=np.float64).T
     header = ",".join(f"channel_{i + 1}" for i in range(array.shape[1]))
-    rows = (",".join("" if np.isnan(v) else repr(float(v)) for v in step) for step in array)
+    rows = (",".join(repr(float(v)) for v in step) for step in array)
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
 
 

@@ -13,8 +13,6 @@ from training.timeseries.data import series_lengths
 
 # Series per class behind the mean ± std curve of examples.png (the first ones of each class).
 SUMMARY_SERIES = 200
-# The first test series of each class, beside the run: the Space's examples (space/catalog.py reads it).
-SERIES_EXAMPLES = "series_examples.json"
 
 
 def timeseries_statistics(split: Dataset) -> dict[str, Any]:
