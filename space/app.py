@@ -253,6 +253,7 @@ def _try_it(section: Section) -> None:
             cache_examples=True,
             cache_mode="lazy",
             label="Examples from the dataset",
+            elem_id=f"{section.kind}-examples",
         )
     # Two API endpoints per model (on a hidden button) for programs and for measuring each model alone.
     # Predictions skip the queue (POST /gradio_api/run/<name>, one round trip): a prediction takes a few

@@ -53,3 +53,26 @@ def test_cross_validation_and_seeds_are_measured_and_tabulated(tmp_path):
     assert f"{spread['mean']:.4f} ± {spread['std']:.4f}" in comparison
     assert "standard deviation over 2 training seeds" in comparison
     assert "Over the same 2 cross-validation folds" in comparison and "corrected resampled t-test" in comparison
+
+
+@pytest.mark.slow
+def test_time_series_cross_validation_and_seeds_include_the_reference(tmp_path):
+    """The FCN (trained by steps) and MiniRocket (fitted in closed form) in folds and over seeds alike."""
+    from tests.test_timeseries_data import waves, wide_frame
+
+    wide_frame(*waves(count=40, length=20)).to_csv(tmp_path / "waves.csv", index=False)
+    out = tmp_path / "run"
+    args = [
+        "--train_file", str(tmp_path / "waves.csv"), "--models", "scratch-complex,reference", "--cv_folds", "2",
+        "--seeds", "2", "--num_train_epochs", "2", "--latency_samples", "2", "--output_dir", str(out),
+    ]  # fmt: skip
+    run_script("train_timeseries.py", args, tmp_path)
+    results = json.loads((out / "results.json").read_text())
+    for model in results["models"]:
+        cv = model["cross_validation"]
+        assert cv["folds"] == 2 and sum(cv["held_out_examples"]) == results["num_examples"]["train"]
+        assert len(cv["metrics"]["accuracy"]["values"]) == 2
+        assert model["seeds"]["seeds"] == [42, 43] and not (out / model["name"] / "repeats").exists()
+        assert model["seeds"]["test"]["accuracy"]["values"][0] == pytest.approx(model["test"]["accuracy"], abs=1e-6)
+    comparison = (out / "comparison.md").read_text()
+    assert "| reference | 2 |" in comparison and "Over the same 2 cross-validation folds" in comparison

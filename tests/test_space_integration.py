@@ -336,6 +336,38 @@ def test_in_the_browser(served, runs):
         expect(page.locator("#timeseries-why-legend")).to_contain_text("occlusion")
         print(f"Why? (time series): {screenshot(page, 'space-why-timeseries')}")
 
+        # A one-series CSV uploaded fills the box (a line per channel) and is plotted; an example of the test
+        # split, clicked, is classified by every model.
+        box = page.locator("#timeseries-input textarea")
+        box.fill("")
+        page.locator("#timeseries-upload input[type=file]").set_input_files(
+            str(runs["timeseries"] / "scratch-complex" / "example.csv")
+        )
+        expect(box).to_have_value(series_text(runs))
+        expect_image_loaded(page.locator("#timeseries-plot img"))
+        box.fill("")
+        page.locator("#timeseries-examples").locator(".gallery-item, tbody tr").first.click()
+        expect(box).not_to_have_value("")
+        for model in ("scratch_complex", "reference", "ensemble"):
+            top = page.locator(f"#timeseries-label-{model} [data-testid=label-output-value]")
+            expect(top).to_have_text(re.compile("sine|square"))
+        screenshot(page, "space-timeseries-example")
+
+        # Its Compare, Dataset and Models tabs: a row per model, the examples figure, a card with its figures.
+        page.locator('button[role=tab][data-tab-id="timeseries-compare"]:visible').click()
+        table = page.locator("#timeseries-comparison [role=grid]")
+        expect(table).to_have_attribute("aria-rowcount", "4")
+        for model in ("scratch-complex", "reference", "ensemble"):
+            expect(table).to_contain_text(model)
+        screenshot(page, "space-compare-timeseries")
+        page.locator('button[role=tab][data-tab-id="timeseries-dataset"]:visible').click()
+        expect_image_loaded(page.locator('img[src*="examples.png"]:visible').first)
+        screenshot(page, "space-dataset-timeseries")
+        page.locator('button[role=tab][data-tab-id="timeseries-models"]:visible').click()
+        page.locator("#timeseries-card-reference").get_by_role("button").first.click()
+        expect_image_loaded(page.locator('img[src*="confusion_matrix.png"]:visible').first)
+        screenshot(page, "space-models-timeseries")
+
         # Text: the most confident mistakes of a model that made some, its words highlighted.
         page.goto(served)
         page.locator('button[role=tab][data-tab-id="text-compare"]:visible').click()

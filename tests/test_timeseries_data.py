@@ -94,6 +94,18 @@ def test_long_table_with_several_channels_ordered_by_time(tmp_path):
     assert chosen.notes["channels"] == 1
 
 
+def test_steps_a_regular_time_column_skips_are_missing_values(tmp_path):
+    """t = 0, 1, 2, 5, 6: two missing steps, filled and counted as such, not the two sides joined up."""
+    series, labels = waves(count=20, length=12)
+    frame = long_frame(series, labels)
+    frame = frame[~((frame["id"] == "s0") & frame["time"].isin([3, 4]))]
+    frame.to_csv(tmp_path / "gaps.csv", index=False)
+    data = load(train_file=str(tmp_path / "gaps.csv"), series_id_column="id", time_column="time")
+    lengths = {len(s[0]) for split in data.splits.values() for s in split["series"]}
+    assert lengths == {12} and "interior missing values per split, filled" in data.notes["missing_values"]
+    assert sum(np.isnan(s).sum() for split in data.splits.values() for s in split["series"]) == 2
+
+
 def test_list_columns_are_channels(tmp_path):
     series, labels = waves(channels=2)
     path = tmp_path / "lists.json"

@@ -67,10 +67,13 @@ def load_data(args: ScriptArguments) -> ClassificationData:
     data = finalize(
         load_timeseries_data(args.data, seed), args.data.max_train_samples, args.data.max_eval_samples, seed
     )
-    longest = max(series_lengths(data.splits["train"])[0])
-    data.notes["max_length"] = args.data.max_length or longest
-    if data.notes["max_length"] < longest:
-        data.notes["truncated"] = f"series longer than {data.notes['max_length']} steps are cut (--max_length)"
+    lengths = {name: series_lengths(split)[0] for name, split in data.splits.items()}
+    max_length = data.notes["max_length"] = args.data.max_length or max(lengths["train"])
+    cut = {name: sum(n > max_length for n in split) for name, split in lengths.items()}
+    if any(cut.values()):  # the default is the longest training series: a longer test series is cut too
+        counts = ", ".join(f"{n} {name}" for name, n in cut.items() if n)
+        how = "--max_length" if args.data.max_length else "the longest training series; --max_length to change"
+        data.notes["truncated"] = f"series longer than {max_length} steps are cut to it ({counts}; {how})"
     return data
 
 

@@ -230,9 +230,29 @@ def _long_table(frame: pd.DataFrame, label: str, args: TimeSeriesDataArguments, 
             )
         if time and rows[time].duplicated().any():
             raise UserError(f"{where}: series {key!r} has two rows at the same {time!r}. Each step must be one row.")
+        if time:
+            rows = _with_missing_steps(rows, time)
         series.append(rows[values].to_numpy(dtype=np.float64).T)
         labels.append(rows[label].iloc[0])
     return _rows_to_dataset(series, labels)
+
+
+def _with_missing_steps(rows: pd.DataFrame, time: str) -> pd.DataFrame:
+    """One series' rows with a row of missing values (NaN) wherever a regular time column skips steps, so a gap
+    is a missing value (filled and counted as such) rather than two steps joined up. Regular: numbers or dates
+    whose differences are all whole multiples of the smallest; other times only order the rows."""
+    stamps = rows[time]
+    if len(rows) < 3 or not (pd.api.types.is_numeric_dtype(stamps) or pd.api.types.is_datetime64_any_dtype(stamps)):
+        return rows
+    differences = stamps.diff().iloc[1:]
+    step = differences.min()
+    multiples = differences / step
+    if not np.allclose(multiples, np.round(multiples)) or (np.round(multiples) == 1).all():
+        return rows
+    positions = np.concatenate([[0], np.cumsum(np.round(multiples).astype(int))])
+    full = pd.DataFrame(index=range(positions[-1] + 1), columns=rows.columns, dtype=object)
+    full.iloc[positions] = rows.to_numpy()
+    return full
 
 
 def _load_file(path: str, flag: str, args: TimeSeriesDataArguments) -> tuple[Dataset, dict[str, str]]:
