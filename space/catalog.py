@@ -444,15 +444,12 @@ def read_series(text: str | None, channels: int = 1) -> tuple[np.ndarray | None,
         )
     if series.size > MAX_SERIES_VALUES:
         return None, f"That series has {series.size:,} values; the Space reads at most {MAX_SERIES_VALUES:,}."
-    observed = int((~np.isnan(series).all(axis=0)).sum())
-    if observed < MIN_SERIES_LENGTH:
-        return None, (
-            f"That series has {observed} step(s) with values: a time series needs at least {MIN_SERIES_LENGTH}."
-        )
-    try:  # the count training reports: interior gaps (leading and trailing ones only make the series shorter)
-        _, missing = fill_gaps(series)
+    try:  # as training reads it: interior gaps filled and counted, leading and trailing ones only make it shorter
+        span, missing = fill_gaps(series)
     except ValueError as error:
         return None, f"That series cannot be read: {error}."
+    if span.shape[1] < MIN_SERIES_LENGTH:
+        return None, f"That series has {span.shape[1]} step(s): a time series needs at least {MIN_SERIES_LENGTH}."
     return series, f"{missing} missing value(s) filled by linear interpolation, as in training." if missing else ""
 
 
@@ -470,6 +467,8 @@ def series_text(path: str | None) -> str:
         lines = lines[1:]
     rows = [[f.strip() for f in re.split(r"[,;\t]", line)] if line.strip() else [] for line in lines]
     width = max((len(row) for row in rows), default=0)
+    if any(row and len(row) != width for row in rows):
+        raise ValueError("every row of the file needs a value (or an empty cell) for each channel")
     rows = [row or ["nan"] * width for row in rows]  # a blank line between steps: a missing value, as training reads it
     return "\n".join(", ".join(v or "nan" for v in column) for column in zip(*rows, strict=False)) if rows else ""
 

@@ -396,3 +396,8 @@ def test_series_input_checks(tmp_path):
     # Missing values at the ends only make the series shorter (unequal lengths): nothing was filled.
     series, message = catalog.read_series("nan, 1, 2, 3, nan, nan", channels=1)
     assert series.shape == (1, 6) and message == ""
+    assert catalog.read_series("1, nan, nan, 4", channels=1)[1].startswith("2 missing value(s) filled")  # 4 steps
+    assert "has 2 step(s)" in catalog.read_series("nan, 1, 2, nan", channels=1)[1]
+    upload.write_text("a,b\n1,2\n3,4\n5\n")
+    with pytest.raises(ValueError, match="for each channel"):
+        catalog.series_text(str(upload))

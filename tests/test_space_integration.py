@@ -345,7 +345,9 @@ def test_in_the_browser(served, runs):
         )
         expect(box).to_have_value(series_text(runs))
         expect_image_loaded(page.locator("#timeseries-plot img"))
-        box.fill("")
+        page.reload()  # no answer shown: the example's click alone must bring them
+        page.get_by_role("tab", name=re.compile("^Time series")).click()
+        expect(page.locator("#timeseries-label-reference [data-testid=label-output-value]")).to_have_count(0)
         page.locator("#timeseries-examples").locator(".gallery-item, tbody tr").first.click()
         expect(box).not_to_have_value("")
         for model in ("scratch_complex", "reference", "ensemble"):

@@ -104,6 +104,27 @@ def test_steps_a_regular_time_column_skips_are_missing_values(tmp_path):
     lengths = {len(s[0]) for split in data.splits.values() for s in split["series"]}
     assert lengths == {12} and "interior missing values per split, filled" in data.notes["missing_values"]
     assert sum(np.isnan(s).sum() for split in data.splits.values() for s in split["series"]) == 2
+    # Dates written as text: read as dates, and a skipped day is a missing value too.
+    frame["time"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(frame["time"], unit="D")
+    frame.astype({"time": str}).to_csv(tmp_path / "dates.csv", index=False)
+    data = load(train_file=str(tmp_path / "dates.csv"), series_id_column="id", time_column="time")
+    assert sum(np.isnan(s).sum() for split in data.splits.values() for s in split["series"]) == 2
+    # Irregular stamps (mostly 1 apart, once 1,000,000) only order the rows: no million-step series.
+    irregular = long_frame(series, labels)
+    irregular.loc[(irregular["id"] == "s1") & (irregular["time"] == 11), "time"] = 1_000_000
+    irregular.loc[(irregular["id"] == "s1") & (irregular["time"] == 10), "time"] = 999_999
+    irregular.to_csv(tmp_path / "irregular.csv", index=False)
+    data = load(train_file=str(tmp_path / "irregular.csv"), series_id_column="id", time_column="time")
+    assert {len(s[0]) for split in data.splits.values() for s in split["series"]} == {12}
+
+
+def test_a_trailing_comma_on_every_line_is_no_extra_step(tmp_path):
+    series, labels = waves(count=20, length=12)
+    path = tmp_path / "commas.csv"
+    wide_frame(series, labels).to_csv(path, index=False)
+    path.write_text("".join(line + ",\n" for line in path.read_text().splitlines()))
+    data = load(train_file=str(path))
+    assert {len(s[0]) for split in data.splits.values() for s in split["series"]} == {12}
 
 
 def test_list_columns_are_channels(tmp_path):

@@ -20,8 +20,16 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 # aeon's MiniRocket.parameters, in order: what the transform was fitted to.
 PARAMETERS = ("n_channels_per_combination", "channel_indices", "dilations", "n_features_per_dilation", "biases")
 TEMPERATURES = np.logspace(-1, 2, 31)
-# aeon's MiniRocket convolves kernels of 9 taps and refuses shorter series ("n_timepoints must be >= 9").
+# aeon's MiniRocket convolves kernels of 9 taps and refuses shorter series ("n_timepoints must be >= 9"): those
+# are padded with zeros to 9 steps, as a series shorter than max_length is padded by the feature extractor.
 MIN_STEPS = 9
+
+
+def _at_least_min_steps(values: np.ndarray) -> np.ndarray:
+    """Series (n x channels x steps) padded with zeros after their end to at least ``MIN_STEPS`` steps, float32."""
+    values = np.asarray(values, dtype=np.float32)
+    short = MIN_STEPS - values.shape[-1]
+    return np.pad(values, [(0, 0), (0, 0), (0, short)]) if short > 0 else values
 
 
 class MiniRocketConfig(PretrainedConfig):
@@ -75,7 +83,7 @@ class MiniRocketForClassification(PreTrainedModel):
         rocket = MiniRocket(n_kernels=self.config.num_kernels)
         rocket.parameters = tuple(getattr(self, name).cpu().numpy() for name in PARAMETERS)
         rocket._n_jobs = 1
-        features = rocket._transform(values.detach().cpu().numpy().astype(np.float32))
+        features = rocket._transform(_at_least_min_steps(values.detach().cpu().numpy()))
         return torch.as_tensor(np.asarray(features), dtype=torch.float32, device=values.device)
 
     def scores(self, values: torch.Tensor) -> torch.Tensor:
@@ -104,8 +112,9 @@ class MiniRocketForClassification(PreTrainedModel):
         from sklearn.linear_model import RidgeClassifierCV
         from sklearn.preprocessing import StandardScaler
 
-        rocket = MiniRocket(n_kernels=self.config.num_kernels, random_state=seed).fit(values.astype(np.float32))
-        features = np.asarray(rocket.transform(values.astype(np.float32)))
+        values = _at_least_min_steps(values)
+        rocket = MiniRocket(n_kernels=self.config.num_kernels, random_state=seed).fit(values)
+        features = np.asarray(rocket.transform(values))
         scaler = StandardScaler(with_mean=False).fit(features)
         ridge = RidgeClassifierCV(alphas=np.logspace(-3, 3, 10)).fit(scaler.transform(features), labels)
         for name, array in zip(PARAMETERS, rocket.parameters, strict=True):

@@ -167,6 +167,8 @@ def _table_to_dataset(table: Dataset, args: TimeSeriesDataArguments, where: str)
     if frame[label].isna().any():
         row = int(np.flatnonzero(frame[label].isna())[0]) + 1
         raise UserError(f"{where}: data row {row} has no label. Fill or remove it.")
+    if not args.value_fields:
+        frame = _without_unnamed_columns(frame, where)
     if args.series_id_column:
         return _long_table(frame, label, args, where)
     values = [_column(v, frame, "--value_columns", where) for v in args.value_fields] or [
@@ -174,13 +176,6 @@ def _table_to_dataset(table: Dataset, args: TimeSeriesDataArguments, where: str)
     ]
     if not values:
         raise UserError(f"{where} has a label column and nothing else: where are the series' values?")
-    unnamed = [c for c in values if not c.strip() or c.startswith("Unnamed: ")]
-    if unnamed and not args.value_fields:  # pandas' to_csv() writes its row index so: it would be read as a step
-        raise UserError(
-            f"{where} has an unnamed column ({len(unnamed)} in all), most likely a row index written by pandas' "
-            "to_csv(): it would be read as the first step of every series. Save the file with index=False, or name "
-            "the value columns with --value_columns."
-        )
     if all(isinstance(frame[c].iloc[0], list | np.ndarray) for c in values):  # one channel per list column
         series = []
         for number, (_, row) in enumerate(frame.iterrows(), start=1):
@@ -194,6 +189,20 @@ def _table_to_dataset(table: Dataset, args: TimeSeriesDataArguments, where: str)
         return _rows_to_dataset(series, frame[label].tolist())
     matrix = _numeric(frame, values, where)
     return _rows_to_dataset([row[None, :] for row in matrix], frame[label].tolist())
+
+
+def _without_unnamed_columns(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    """``frame`` without unnamed, entirely empty columns (a trailing comma on every line); an unnamed column with
+    values is refused: pandas' ``to_csv()`` writes its row index so, and it would be read as a step or channel."""
+    unnamed = [c for c in frame.columns if not c.strip() or c.startswith("Unnamed: ")]
+    empty = [c for c in unnamed if frame[c].isna().all()]
+    if len(empty) < len(unnamed):
+        raise UserError(
+            f"{where} has an unnamed column with values, most likely a row index written by pandas' to_csv(): it "
+            "would be read as part of every series. Save the file with index=False, or name the value columns "
+            "with --value_columns."
+        )
+    return frame.drop(columns=empty)
 
 
 def _cells_to_series(cells: list[Any]) -> np.ndarray:
@@ -219,6 +228,10 @@ def _long_table(frame: pd.DataFrame, label: str, args: TimeSeriesDataArguments, 
             )
     frame = frame.assign(**{c: _numeric(frame, [c], where)[:, 0] for c in values})
     if time:
+        if not pd.api.types.is_numeric_dtype(frame[time]) and not pd.api.types.is_datetime64_any_dtype(frame[time]):
+            # Dates in a CSV or JSON file are text: read as dates when every one is one.
+            dates = pd.to_datetime(frame[time], errors="coerce", format="mixed")
+            frame = frame.assign(**{time: dates}) if dates.notna().all() else frame
         frame = frame.sort_values([ids, time], kind="stable")
     series, labels = [], []
     for key, rows in frame.groupby(ids, sort=False):
@@ -240,16 +253,22 @@ def _long_table(frame: pd.DataFrame, label: str, args: TimeSeriesDataArguments, 
 def _with_missing_steps(rows: pd.DataFrame, time: str) -> pd.DataFrame:
     """One series' rows with a row of missing values (NaN) wherever a regular time column skips steps, so a gap
     is a missing value (filled and counted as such) rather than two steps joined up. Regular: numbers or dates
-    whose differences are all whole multiples of the smallest; other times only order the rows."""
+    whose most frequent difference is also the smallest, every other a whole multiple of it, the gaps adding at
+    most as many steps as there are rows; other times only order the rows."""
     stamps = rows[time]
     if len(rows) < 3 or not (pd.api.types.is_numeric_dtype(stamps) or pd.api.types.is_datetime64_any_dtype(stamps)):
         return rows
     differences = stamps.diff().iloc[1:]
     step = differences.min()
-    multiples = differences / step
-    if not np.allclose(multiples, np.round(multiples)) or (np.round(multiples) == 1).all():
+    if not step > step * 0:  # no step (missing times): nothing to tell
         return rows
-    positions = np.concatenate([[0], np.cumsum(np.round(multiples).astype(int))])
+    multiples = (differences / step).to_numpy(dtype=np.float64)
+    if abs(float(differences.mode().iloc[0] / step) - 1) > 1e-6:  # mostly longer steps: irregular sampling
+        return rows
+    whole = np.round(multiples)
+    if np.abs(multiples - whole).max() > 1e-6 or (whole == 1).all() or whole.sum() + 1 > 2 * len(rows):
+        return rows
+    positions = np.concatenate([[0], np.cumsum(whole.astype(int))])
     full = pd.DataFrame(index=range(positions[-1] + 1), columns=rows.columns, dtype=object)
     full.iloc[positions] = rows.to_numpy()
     return full

@@ -16,7 +16,7 @@ from transformers.pipelines import PIPELINE_REGISTRY
 
 from training.core.errors import UserError
 from training.core.experiment import ClosedFormTrainer, ModelRun
-from training.models.modeling_minirocket import MIN_STEPS, MiniRocketConfig, MiniRocketForClassification
+from training.models.modeling_minirocket import MiniRocketConfig, MiniRocketForClassification
 from training.models.modeling_ts_cnn import ARCHITECTURES, TimeSeriesCNNConfig, TimeSeriesCNNForClassification
 from training.models.modeling_ts_patch import (
     PatchTSMixerForTimeSeriesClassificationOfValues,
@@ -247,8 +247,6 @@ def build_pretrained(
 def build_reference(
     args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int, series: Iterable[Any]
 ) -> ModelRun:
-    # Shorter series are padded with zeros up to MiniRocket's 9 steps, as any series shorter than max_length is.
-    max_length = max(max_length, MIN_STEPS)
     model = MiniRocketForClassification(MiniRocketConfig(**_common_config(label_names, channels, max_length)))
     architecture = (
         f"MiniRocket (aeon): {_inputs(args, channels, max_length)} -> 10,000 features (dilated convolutions with "
