@@ -157,7 +157,7 @@ def _series_input(section: Section) -> gr.Textbox:
     channels = section.channels
     how = "comma- or space-separated" if channels == 1 else f"one line per channel ({channels} lines)"
     source = gr.Textbox(
-        label=f"Series values, {how}; empty for a missing value",
+        label=f"Series values, {how}; empty or nan for a missing value",
         lines=5,
         placeholder="e.g. 0.1, 0.5, 1.2, 0.9, 0.3, -0.2, ..." if channels == 1 else "one line of values per channel",
         elem_id=f"{section.kind}-input",
