@@ -122,8 +122,8 @@ def test_user_mistakes_end_with_one_message_and_no_output(tmp_path, capsys, extr
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda p: p.write_text(p.read_text() + "sine,1,2,3\n"), "line"),
-        (lambda p: p.write_text(p.read_text().replace("\nsquare,", "\nsquare,abc,", 1)), "line"),
+        (lambda p: p.write_text(p.read_text() + "sine,1,2,3\n"), "t11) but line 22 has 4"),
+        (lambda p: p.write_text(p.read_text().replace("\nsquare,", "\nsquare,abc,", 1)), "but line 3 has 14"),
         (lambda p: p.write_text(p.read_text().replace("square,", "sine,")), "single class"),
         (lambda p: wide_frame(*waves(count=20, length=2)).to_csv(p, index=False), "too short for a time-series model"),
         (lambda p: p.write_text(p.read_text().replace("\nsquare,", "\nsquare,x", 1)), "not a number at data row 2"),
