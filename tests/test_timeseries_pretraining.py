@@ -1,6 +1,7 @@
 """The offline pretraining of the time-series `pretrained` model: never on the target's archive, reproducible
 windows, built once and cached, and weights that carry over to any number of channels."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -66,11 +67,17 @@ def test_pretrained_once_and_cached(tmp_path, monkeypatch):
     assert not list(tmp_path.rglob(".build-*"))  # no scratch folder left behind
 
 
-def test_one_channel_weights_spread_over_several():
-    """Spread over three identical channels, the pretrained layers compute what they computed on one."""
+@pytest.mark.parametrize("architecture", ["fcn", "resnet"])
+def test_one_channel_weights_spread_over_several(architecture):
+    """Spread over three identical channels, the pretrained layers compute what they computed on one (the
+    ResNet's first shortcut reads the input too)."""
     torch.manual_seed(0)
-    source = TimeSeriesCNNForClassification(TimeSeriesCNNConfig(num_channels=1, num_labels=7)).eval()
-    target = TimeSeriesCNNForClassification(TimeSeriesCNNConfig(num_channels=3, num_labels=2)).eval()
+    source = TimeSeriesCNNForClassification(
+        TimeSeriesCNNConfig(num_channels=1, architecture=architecture, num_labels=7)
+    ).eval()
+    target = TimeSeriesCNNForClassification(
+        TimeSeriesCNNConfig(num_channels=3, architecture=architecture, num_labels=2)
+    ).eval()
     transfer(source, target)
     series = torch.randn(2, 1, 40)
     features = {}
@@ -80,8 +87,9 @@ def test_one_channel_weights_spread_over_several():
         source(values=series)
         target(values=series.repeat(1, 3, 1))
     torch.testing.assert_close(features["source"], features["target"])
+    other = "fcn" if architecture == "resnet" else "resnet"
     with pytest.raises(ValueError, match="not the same architecture"):
-        transfer(source, TimeSeriesCNNForClassification(TimeSeriesCNNConfig(architecture="resnet", num_labels=2)))
+        transfer(source, TimeSeriesCNNForClassification(TimeSeriesCNNConfig(architecture=other, num_labels=2)))
 
 
 def test_the_pretrained_model_starts_from_the_cache_and_says_so(tmp_path, monkeypatch):
@@ -96,14 +104,37 @@ def test_the_pretrained_model_starts_from_the_cache_and_says_so(tmp_path, monkey
     )
     cached = TimeSeriesCNNForClassification.from_pretrained(next(tmp_path.rglob("pretraining.json")).parent)
     torch.testing.assert_close(run.model.blocks[1][1].weight, cached.blocks[1][1].weight)
-    # A folder that is not an FCN of this project: one message, no traceback.
+    # A folder holding another network than scratch-complex's: one message naming the flag, no traceback.
     TimeSeriesCNNForClassification(TimeSeriesCNNConfig(architecture="resnet", num_labels=2)).save_pretrained(
         tmp_path / "resnet"
     )
-    with pytest.raises(UserError, match="pretrained fine-tunes the FCN"):
+    with pytest.raises(UserError, match="the FCN .--cnn_architecture fcn.: add --cnn_architecture resnet"):
         build_pretrained(TimeSeriesModelArguments(model_name_or_path=str(tmp_path / "resnet")), ["a", "b"], 1, 50, [])
+    resnet = TimeSeriesModelArguments(model_name_or_path=str(tmp_path / "resnet"), cnn_architecture="resnet")
+    assert build_pretrained(resnet, ["a", "b"], 1, 50, []).architecture.startswith(
+        f"ResNet fine-tuned from {tmp_path / 'resnet'}:"
+    )
     with pytest.raises(UserError, match="could not load"):
         build_pretrained(TimeSeriesModelArguments(model_name_or_path=str(tmp_path / "none")), ["a", "b"], 1, 50, [])
+
+
+def test_the_pretrained_model_follows_scratch_complex_to_the_resnet(tmp_path, monkeypatch):
+    """--cnn_architecture resnet: the ResNet is pretrained (cached apart from the FCN) and fine-tuned, so that
+    pretrained and scratch-complex still differ only in where their weights start."""
+    monkeypatch.setenv("CLASSIFICATION_LAB_CACHE", str(tmp_path))
+    args = TimeSeriesModelArguments(pretraining_steps=2, cnn_architecture="resnet")
+    run = build_pretrained(args, ["a", "b", "c"], 2, 60, [])
+    assert run.architecture.startswith(
+        "ResNet fine-tuned from the ResNet pretrained by this project on 8 other aeon archives, its one-channel "
+        "first layer spread over the channels: 3 residual blocks (Wang et al. 2017)"
+    )
+    assert run.details["pretraining"]["recipe"]["architecture"] == "resnet"
+    assert run.details["scratch_counterpart"] == "scratch-complex" and run.model.config.architecture == "resnet"
+    cached = TimeSeriesCNNForClassification.from_pretrained(next(tmp_path.rglob("pretraining.json")).parent)
+    assert cached.config.architecture == "resnet"
+    torch.testing.assert_close(run.model.blocks[2].convs[1][1].weight, cached.blocks[2].convs[1][1].weight)
+    build_pretrained(dataclasses.replace(args, cnn_architecture="fcn"), ["a", "b"], 1, 60, [])
+    assert len(list(tmp_path.rglob("pretraining.json"))) == 2  # one checkpoint per network
 
 
 def test_the_pretrained_model_starts_from_an_fcn_of_the_project(tmp_path):

@@ -18,7 +18,8 @@ The ablations (``--ablations`` picks some):
 - text ``glove``: glove-lstm with the GloVe vectors frozen vs fine-tuned.
 - time series ``normalization``: scratch-complex on series z-normalised one by one vs the raw values.
 - time series ``network``: the recurrent scratch-simple vs the convolutional scratch-complex (FCN, and ResNet).
-- time series ``pretraining``: the FCN from random weights (scratch-complex) vs pretrained on the other archives.
+- time series ``pretraining``: scratch-complex's network (the FCN; ``-- --cnn_architecture resnet`` the ResNet) from
+  random weights vs pretrained on the other archives.
 - ``optimizer`` (all): scratch-simple with AdamW, SGD with momentum 0.9 (at 10x the AdamW learning
   rate, SGD's usual scale) and RMSprop.
 - ``batch_size`` (all): scratch-simple at batch size 16, 32 and 64.
@@ -104,8 +105,8 @@ def ablations(task: str) -> dict[str, list[tuple[str, list[str]]]]:
                 ("convolutional (ResNet)", ["--models", "scratch-complex", "--cnn_architecture", "resnet"]),
             ],
             "pretraining": [
-                ("FCN from random weights", ["--models", "scratch-complex"]),
-                ("FCN pretrained on the other archives", ["--models", "pretrained"]),
+                ("from random weights (scratch-complex)", ["--models", "scratch-complex"]),
+                ("pretrained on the other archives", ["--models", "pretrained"]),
             ],
             **common,
         }

@@ -5,7 +5,6 @@ A new model is one builder function plus one entry in ``TIMESERIES_MODELS``. Def
 arguments the user did not set (README, "Time series").
 """
 
-import dataclasses
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -67,7 +66,10 @@ class TimeSeriesModelArguments:
     rnn_cell: str = field(default="gru", metadata={"help": "scratch-simple's cell: gru or lstm."})
     cnn_architecture: str = field(
         default="fcn",
-        metadata={"help": "scratch-complex's network: fcn or resnet (Wang et al. 2017). README: why fcn."},
+        metadata={
+            "help": "scratch-complex's network, which pretrained fine-tunes too: fcn or resnet (Wang et al. 2017). "
+            "README: why fcn, and when resnet."
+        },
     )
     dropout: float = field(default=0.1, metadata={"help": "Dropout before the classifier of the scratch models."})
     model_name_or_path: str | None = field(
@@ -146,6 +148,10 @@ def build_scratch_simple(
     return ModelRun(architecture, model, feature_extractor(args, channels, max_length))
 
 
+NETWORK_NAMES = {"fcn": "FCN", "resnet": "ResNet"}
+BLOCKS = {"fcn": "3 convolution blocks", "resnet": "3 residual blocks"}
+
+
 def build_scratch_complex(
     args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int, series: Iterable[Any]
 ) -> ModelRun:
@@ -153,7 +159,7 @@ def build_scratch_complex(
         architecture=args.cnn_architecture, dropout=args.dropout, **_common_config(label_names, channels, max_length)
     )
     filters = "/".join(map(str, ARCHITECTURES[args.cnn_architecture]))
-    network = "FCN: 3 convolution blocks" if args.cnn_architecture == "fcn" else "ResNet: 3 residual blocks"
+    network = f"{NETWORK_NAMES[args.cnn_architecture]}: {BLOCKS[args.cnn_architecture]}"
     architecture = (
         f"{network} (Wang et al. 2017): {_inputs(args, channels, max_length)} -> {filters} filters, widths 8/5/3, "
         f"BatchNorm, ReLU -> global average pooling -> dropout {args.dropout} -> linear {len(label_names)}"
@@ -175,8 +181,8 @@ for _model in PATCH_MODELS.values():
 
 def _load_failure(path: str, error: Exception) -> UserError:
     return UserError(
-        f"could not load {path!r} as a time-series checkpoint: {error}. --model_name_or_path takes an FCN of this "
-        "project or a PatchTST/PatchTSMixer checkpoint (a Hub id needs internet; a folder works offline)."
+        f"could not load {path!r} as a time-series checkpoint: {error}. --model_name_or_path takes an FCN or ResNet "
+        "of this project or a PatchTST/PatchTSMixer checkpoint (a Hub id needs internet; a folder works offline)."
     )
 
 
@@ -205,10 +211,11 @@ def _fine_tune_patch_model(
 def build_pretrained(
     args: TimeSeriesModelArguments, label_names: list[str], channels: int, max_length: int, series: Iterable[Any]
 ) -> ModelRun:
+    # scratch-complex's network (--cnn_architecture), so that the two differ only in where the weights start.
     # The new network first, from the run's seed: loading or pretraining draws no random number before it, so
     # its head starts the same whether the pretrained checkpoint was cached or not.
-    fcn = dataclasses.replace(args, cnn_architecture="fcn")
-    run = build_scratch_complex(fcn, label_names, channels, max_length, [])
+    run = build_scratch_complex(args, label_names, channels, max_length, [])
+    network = NETWORK_NAMES[args.cnn_architecture]
     if args.model_name_or_path:
         try:
             config = AutoConfig.from_pretrained(args.model_name_or_path)
@@ -222,25 +229,31 @@ def build_pretrained(
         archives, left_out = archives_excluding(series)
         if not archives:
             raise UserError("every bundled archive shares series with this data: nothing is left to pretrain on.")
-        folder = pretrained_checkpoint(archives, PretrainingRecipe(steps=args.pretraining_steps))
+        recipe = PretrainingRecipe(architecture=args.cnn_architecture, steps=args.pretraining_steps)
+        folder = pretrained_checkpoint(archives, recipe)
         source = TimeSeriesCNNForClassification.from_pretrained(folder)
         record = json.loads((folder / "pretraining.json").read_text(encoding="utf-8"))
-        base_model = f"the FCN pretrained by this project on {len(archives)} other aeon archives"
+        base_model = f"the {network} pretrained by this project on {len(archives)} other aeon archives"
         details = {"base_model": base_model, "pretrained_on": archives, "left_out": left_out, "pretraining": record}
-    if not isinstance(source, TimeSeriesCNNForClassification) or source.config.architecture != "fcn":
+    found = getattr(source.config, "architecture", "")
+    if not isinstance(source, TimeSeriesCNNForClassification) or found != args.cnn_architecture:
+        fix = (
+            f"add --cnn_architecture {found} to fine-tune it"
+            if isinstance(source, TimeSeriesCNNForClassification)
+            else "give an FCN or ResNet of this project (e.g. a pushed pretrained model) or a PatchTST/PatchTSMixer"
+        )
         raise UserError(
-            f"{args.model_name_or_path} is a {type(source).__name__} ({getattr(source.config, 'architecture', '')}); "
-            "pretrained fine-tunes the FCN, or a PatchTST/PatchTSMixer: give such a checkpoint (e.g. a pushed "
-            "pretrained model of this project)."
+            f"{args.model_name_or_path} is a {type(source).__name__} ({found or 'no architecture'}), and pretrained "
+            f"fine-tunes scratch-complex's network, the {network} (--cnn_architecture {args.cnn_architecture}): {fix}."
         )
     try:
         transfer(source, run.model)
     except ValueError as error:
         raise UserError(f"cannot start from {base_model}: {error}.") from None
-    if args.cnn_architecture == "fcn":  # the report weighs what pretraining alone changed (reporting/insights.py)
-        details["scratch_counterpart"] = "scratch-complex"
+    # The report weighs what pretraining alone changed (reporting/insights.py).
+    details["scratch_counterpart"] = "scratch-complex"
     spread = ", its one-channel first layer spread over the channels" if source.config.num_channels < channels else ""
-    architecture = run.architecture.replace("FCN:", f"FCN fine-tuned from {base_model}{spread}:", 1)
+    architecture = run.architecture.replace(f"{network}:", f"{network} fine-tuned from {base_model}{spread}:", 1)
     return ModelRun(architecture, run.model, run.processor, details)
 
 
@@ -287,7 +300,7 @@ TIMESERIES_MODELS: dict[str, TimeSeriesModelSpec] = {
     ),
     "pretrained": TimeSeriesModelSpec(
         "pretrained",
-        "the same FCN pretrained on the other archives aeon ships (never the target's), then fine-tuned",
+        "scratch-complex's network pretrained on the other archives aeon ships (never the target's), then fine-tuned",
         build_pretrained,
         _FCN,  # scratch-complex's: the two differ only in where the weights start (README, "pretrained")
     ),

@@ -1,10 +1,11 @@
-"""Offline transfer learning for time series: scratch-complex's network (the FCN) pretrained by this project on
-the other archive datasets that aeon ships, then fine-tuned on the target like any other model.
+"""Offline transfer learning for time series: scratch-complex's network (the FCN, or the ResNet with
+``--cnn_architecture resnet``) pretrained by this project on the other archive datasets that aeon ships, then
+fine-tuned on the target like any other model.
 
 Pretraining is supervised: one classifier over the union of the archives' classes (46 when all take part), on
 windows of ``window`` steps cut at random from each series, every channel of a multivariate archive read as a
 series of its own, the archives drawn in equal turns. Convolutions learn local shapes (the FCN sees 14 steps
-at once), which windows from any archive teach; the head is thrown away.
+at once, the ResNet 40), which windows from any archive teach; the head is thrown away.
 
 Never on the target: an archive takes no part when any of its series (any channel) has the same values,
 rounded to 3 decimals, as a series of the target's splits, so an archive exported to CSV counts as itself.
@@ -187,18 +188,18 @@ def pretrained_checkpoint(archives: list[str], recipe: PretrainingRecipe) -> Pat
 
 
 def transfer(source: TimeSeriesCNNForClassification, target: TimeSeriesCNNForClassification) -> None:
-    """Copy ``source``'s convolutions into ``target`` (the classifier stays new). A pretrained first layer of
-    fewer channels than the target's is spread over them: each channel gets its weights divided by their
+    """Copy ``source``'s convolutions into ``target`` (the classifier stays new). A pretrained input layer of
+    one channel where the target has several is spread over them: each channel gets its weights divided by their
     number, so the layer first reads the channels' mean as the pretrained network read one series."""
     own = target.state_dict()
     weights = {k: v for k, v in source.state_dict().items() if not k.startswith("classifier.")}
     differ = sorted({k for k in own if not k.startswith("classifier.")} ^ set(weights))
     if differ:
         raise ValueError(f"the pretrained network differs in {', '.join(differ[:3])}: not the same architecture")
-    first = next(k for k in weights if k.endswith("weight") and weights[k].dim() == 3)
-    if weights[first].shape != own[first].shape:
-        channels = own[first].shape[1]
-        if weights[first].shape[1] != 1:
-            raise ValueError(f"cannot spread {weights[first].shape[1]} pretrained channels over {channels}")
-        weights[first] = weights[first].repeat(1, channels, 1) / channels
+    # The layers that read the input: the first convolution, and the ResNet's first shortcut beside it.
+    for key in [k for k in weights if weights[k].dim() == 3 and weights[k].shape != own[k].shape]:
+        channels = own[key].shape[1]
+        if weights[key].shape[1] != 1 or weights[key].shape[::2] != own[key].shape[::2]:
+            raise ValueError(f"cannot spread {weights[key].shape[1]} pretrained channels over {channels}")
+        weights[key] = weights[key].repeat(1, channels, 1) / channels
     target.load_state_dict({**own, **weights})
