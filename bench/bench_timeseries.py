@@ -30,14 +30,15 @@ MINIROCKET = {
 }
 
 
-def benchmark(dataset: str, figure: float | None) -> dict:
+def benchmark(dataset: str, figure: float | None, architecture: str = "fcn") -> dict:
     # ACSF1's series have 1,460 steps: a GRU step over them takes 0.43 s here (batch 16), up to 400 epochs of 6
     # steps (17 minutes), so its run leaves scratch-simple out.
     deep = DEEP[1:] if dataset == "ACSF1" else DEEP
     lineup = [*deep, "reference", "ensemble"]
     models = ["--models", ",".join(lineup)] if dataset == "ACSF1" else []
+    network = [] if architecture == "fcn" else ["--cnn_architecture", architecture]
     spec = {
-        "args": ([] if dataset == "OSULeaf" else ["--archive_dataset", dataset]) + models,
+        "args": ([] if dataset == "OSULeaf" else ["--archive_dataset", dataset]) + models + network,
         "metric": "accuracy",
         "targets": {},
         "best_relative_targets": [(deep, "reference", -0.02)],
@@ -53,9 +54,7 @@ BENCHMARKS = {name: benchmark(name, figure) for name, figure in MINIROCKET.items
 BENCHMARKS["JapaneseVowels"] = {**benchmark("JapaneseVowels", None), "best_relative_targets": []}
 # The same lineup with --cnn_architecture resnet (scratch-complex and pretrained both Wang et al.'s ResNet) where
 # the FCN falls short: ACSF1's 1,460-step series, ArrowHead's 32 training series (README, "Why these").
-for _name in ("ArrowHead", "ACSF1"):
-    _spec = benchmark(_name, MINIROCKET[_name])
-    BENCHMARKS[f"{_name}-resnet"] = {**_spec, "args": [*_spec["args"], "--cnn_architecture", "resnet"]}
+BENCHMARKS.update({f"{name}-resnet": benchmark(name, MINIROCKET[name], "resnet") for name in ("ArrowHead", "ACSF1")})
 
 if __name__ == "__main__":
     main("train_timeseries.py", BENCHMARKS, "timeseries", __doc__)
