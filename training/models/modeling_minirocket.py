@@ -6,7 +6,10 @@ leave-one-out cross-validation (``RidgeClassifierCV``), as aeon's ``MiniRocketCl
 Fitted in closed form by ``fit`` (no gradient steps), then saved like every other model: the transform's
 fitted parameters, the scale and the ridge weights are tensors in ``model.safetensors``, not a pickle. The
 ridge gives scores, not probabilities: they are turned into probabilities by a softmax at a temperature
-chosen on the validation split (the lowest log loss), which leaves the predicted class unchanged.
+(which leaves the predicted class unchanged) of lowest log loss over the training series' leave-one-out
+scores, which the ridge's cross-validation computes in closed form, and the validation split's scores. The
+validation split alone is too small on the archives: ArrowHead's 4 series, all right, drove the temperature
+to the grid's top (100) and the test log loss to 3.23; with the leave-one-out scores it is 0.40 (2026-12-03).
 
 Self-contained on purpose (torch, transformers, aeon): this file ships with the weights.
 """
@@ -107,7 +110,7 @@ class MiniRocketForClassification(PreTrainedModel):
     @torch.no_grad()
     def fit(self, values: np.ndarray, labels: np.ndarray, seed: int, validation: tuple[np.ndarray, np.ndarray]) -> None:
         """Fit the transform, the scale and the ridge on training series (n x channels x steps), then the
-        softmax temperature on the ``validation`` (series, labels)."""
+        softmax temperature on the training series' leave-one-out scores and the ``validation`` (series, labels)."""
         from aeon.transformations.collection.convolution_based import MiniRocket
         from sklearn.linear_model import RidgeClassifierCV
         from sklearn.preprocessing import StandardScaler
@@ -126,7 +129,13 @@ class MiniRocketForClassification(PreTrainedModel):
         self.classifier.weight.copy_(torch.as_tensor(weight, dtype=torch.float32))
         self.classifier.bias.copy_(torch.as_tensor(bias, dtype=torch.float32))
         self.config.num_features, self.config.ridge_alpha = int(features.shape[1]), float(ridge.alpha_)
-        scores = self.scores(torch.as_tensor(validation[0])).double()
-        truth = torch.as_tensor(validation[1], dtype=torch.long)
+        # Each training series' score from the ridge fitted without it, at the penalty chosen above: with a
+        # scoring, RidgeClassifierCV stores these leave-one-out predictions (without one, their squared errors).
+        loo = RidgeClassifierCV(alphas=[ridge.alpha_], scoring="accuracy", store_cv_results=True)
+        loo_scores = torch.as_tensor(loo.fit(scaler.transform(features), labels).cv_results_[..., 0]).double()
+        if loo_scores.shape[1] == 1:  # binary: one score, as in scores()
+            loo_scores = torch.cat([-loo_scores, loo_scores], dim=1)
+        scores = torch.cat([loo_scores, self.scores(torch.as_tensor(validation[0])).double()])
+        truth = torch.as_tensor(np.concatenate([labels, validation[1]]), dtype=torch.long)
         losses = [nn.functional.cross_entropy(scores * t, truth).item() for t in TEMPERATURES]
         self.config.softmax_temperature = float(TEMPERATURES[int(np.argmin(losses))])
