@@ -153,10 +153,11 @@ def check_model_card(model_dir: Path, tmp_path: Path) -> None:
     assert "'label'" in output and "'score'" in output
 
 
-def check_ensemble(run_dir: Path, members: list[str], task: str, tmp_path: Path) -> str:
-    """The run's ensemble (core/ensemble.py), for any task: the validation log loss chose its weights over
-    ``members``, every split's probabilities are their weighted mean, it ships the soft-vote pipeline, and its
-    card's snippet runs as written in a fresh process. Returns the snippet."""
+def check_ensemble(run_dir: Path, members: list[str], task: str, tmp_path: Path, weighing: str) -> str:
+    """The run's ensemble (core/ensemble.py), for any task: its weights over ``members`` were set as ``weighing``
+    says (``stacking``: the vote's validation log loss; ``likelihood``: a small validation split's default),
+    every split's probabilities are their weighted mean, it ships the soft-vote pipeline, and its card says how
+    the weights were set and has a snippet that runs as written in a fresh process. Returns the snippet."""
     import json
     import re
 
@@ -164,7 +165,12 @@ def check_ensemble(run_dir: Path, members: list[str], task: str, tmp_path: Path)
 
     metrics = json.loads((run_dir / "ensemble" / "metrics.json").read_text())
     assert set(metrics["members"]) == set(members) and sum(metrics["members"].values()) == pytest.approx(1)
-    assert metrics["kind"] == "ensemble" and metrics["hyperparameters"]["weights_chosen_by"] == "validation log loss"
+    chosen_by = metrics["hyperparameters"]["weights_chosen_by"]
+    assert metrics["kind"] == "ensemble"
+    if weighing == "likelihood":
+        assert chosen_by == "likelihood" and "examples are too few to fit the vote's weights" in metrics["weights_note"]
+    else:
+        assert chosen_by == "validation log loss" and metrics["weights_note"].startswith("the weights of lowest")
     probabilities = {n: np.load(run_dir / n / "probabilities.npz") for n in members}
     for split in ("train", "validation", "test"):
         vote = sum(w * probabilities[n][f"{split}_probs"] for n, w in metrics["members"].items())
@@ -173,7 +179,7 @@ def check_ensemble(run_dir: Path, members: list[str], task: str, tmp_path: Path)
     assert config["task"] == task
     assert config["custom_pipelines"][task]["impl"] == "modeling_soft_vote.SoftVotePipeline"
     card = (run_dir / "ensemble" / "README.md").read_text()
-    assert "lowest log loss on the validation split" in card and "learning_curves.png" not in card
+    assert metrics["weights_note"] in card and "learning_curves.png" not in card
     snippet = re.search(r"```python\n(.*?)```", card, re.S).group(1)
     assert "'label'" in run_in_fresh_process(snippet, [], tmp_path)
     return snippet

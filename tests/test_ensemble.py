@@ -1,11 +1,19 @@
-"""The run's ensemble: weights chosen on validation by log loss over a grid on the simplex, and the checks
-that stop a run before it trains anything."""
+"""The run's ensemble: weights chosen on validation by log loss over a grid on the simplex, or by each member's
+likelihood where the validation split is too small for that, and the checks that stop a run before it trains
+anything."""
 
 import numpy as np
 import pytest
 
 from tests.conftest import run_main, sentiment_csv_args
-from training.core.ensemble import simplex_grid, vote_weights
+from training.core.ensemble import (
+    MIN_VALIDATION_TO_STACK,
+    likelihood_weights,
+    simplex_grid,
+    vote_weights,
+    weighing,
+    weights_note,
+)
 
 
 def test_the_grid_covers_the_simplex():
@@ -28,6 +36,37 @@ def test_members_right_on_different_examples_share_the_weight():
     first = np.array([[0.95, 0.05], [0.95, 0.05], [0.5, 0.5], [0.5, 0.5]])
     second = np.array([[0.5, 0.5], [0.5, 0.5], [0.05, 0.95], [0.05, 0.95]])
     assert vote_weights([first, second], labels).tolist() == [0.5, 0.5]
+
+
+def test_a_small_validation_split_weighs_by_likelihood_unless_the_user_says():
+    assert weighing("auto", MIN_VALIDATION_TO_STACK - 1) == "likelihood"
+    assert weighing("auto", MIN_VALIDATION_TO_STACK) == "stacking"
+    assert weighing("stacking", 4) == "stacking" and weighing("equal", 5000) == "equal"
+    assert weights_note("likelihood", 4).endswith(
+        "(the validation split's 4 examples are too few to fit the vote's weights)"
+    )
+    assert weights_note("likelihood", 5000).endswith("(--ensemble_weights likelihood)")
+    assert weights_note("equal", 4) == "equal weights (--ensemble_weights equal)"
+
+
+def test_likelihood_weights_stay_even_until_the_labels_tell_the_members_apart():
+    labels = np.array([0, 1, 1, 0])
+    sure = np.eye(2)[labels] * 0.9 + 0.05  # 0.95 on every true class
+    assert likelihood_weights([sure, sure, sure], labels).tolist() == [0.34, 0.33, 0.33]  # the first takes the rest
+    # Four examples at 0.95 against 0.5: (0.95 / 0.5) ** 4 = 13 times as likely.
+    assert likelihood_weights([sure, np.full((4, 2), 0.5)], labels).tolist() == [0.93, 0.07]
+    # Forty such examples: the coin's weight rounds to nothing, and it leaves the vote.
+    many = np.tile(labels, 10)
+    assert likelihood_weights([np.eye(2)[many] * 0.9 + 0.05, np.full((40, 2), 0.5)], many).tolist() == [1.0, 0.0]
+
+
+def test_an_unknown_weighing_is_refused_before_training(tmp_path, capsys):
+    from training.train_text import main
+
+    argv = [*sentiment_csv_args(tmp_path / "d.csv"), "--ensemble_weights", "best", "--output_dir", str(tmp_path / "o")]
+    code, err = run_main(main, "train_text.py", argv, capsys)
+    assert code == 2 and "--ensemble_weights must be one of auto, stacking, likelihood, equal (got 'best')" in err
+    assert not (tmp_path / "o").exists()
 
 
 def test_an_ensemble_without_two_members_is_refused_before_training(tmp_path, capsys):

@@ -101,7 +101,9 @@ def test_model_card_is_valid_and_its_snippet_runs(trained, tmp_path):
 
 def test_the_ensemble_is_the_weighted_vote_of_the_others_and_is_carded(trained, tmp_path):
     """The image ensemble is the text one (core/ensemble.py); its card's snippet classifies the shipped image."""
-    assert "example.png" in check_ensemble(trained, list(IMAGE_MODELS), "image-classification", tmp_path)
+    assert "example.png" in check_ensemble(
+        trained, list(IMAGE_MODELS), "image-classification", tmp_path, weighing="likelihood"
+    )
 
 
 def test_text_and_image_runs_share_one_output_schema(trained, tmp_path):

@@ -90,7 +90,7 @@ def test_reloaded_in_a_fresh_process_answers_as_in_training(trained, tmp_path, n
 @pytest.mark.slow
 def test_cards_and_ensemble(trained, tmp_path):
     check_model_card(trained / "scratch-complex", tmp_path)
-    check_ensemble(trained, list(TIMESERIES_MODELS), "time-series-classification", tmp_path)
+    check_ensemble(trained, list(TIMESERIES_MODELS), "time-series-classification", tmp_path, weighing="likelihood")
 
 
 def test_series_longer_than_the_longest_training_series_are_cut_and_said():

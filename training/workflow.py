@@ -167,13 +167,15 @@ def train_model(
     return metrics
 
 
-def vote_ensemble(run: Run, data: ClassificationData, inputs: EvaluationInputs) -> dict[str, Any]:
-    """The soft vote of the run's other models, weighed on validation (``core/ensemble.py``), saved as
-    ``OUTPUT_DIR/ensemble`` and added to the comparison like a trained model."""
+def vote_ensemble(
+    run: Run, data: ClassificationData, inputs: EvaluationInputs, weights: str = "auto"
+) -> dict[str, Any]:
+    """The soft vote of the run's other models, weighed as ``weights`` says (``--ensemble_weights``,
+    ``core/ensemble.py``), saved as ``OUTPUT_DIR/ensemble`` and added to the comparison like a trained model."""
     metrics: dict[str, Any] = {}
     if run.is_main:
         members = [m for m in run.summaries if m["kind"] != "ensemble"]
-        metrics = fit_ensemble(run.output_dir, members, data.label_names, inputs)
+        metrics = fit_ensemble(run.output_dir, members, data.label_names, inputs, weights)
         write_json(metrics, run.output_dir / ENSEMBLE / "metrics.json")
         run.summaries.append(metrics)
     PartialState().wait_for_everyone()
@@ -195,8 +197,8 @@ def train_lineup(
     for name in run.names:
         if finished_model(run, name):
             continue
-        if name == ENSEMBLE:  # the soft vote of the models above, weighed on the validation split
-            vote_ensemble(run, data, inputs)
+        if name == ENSEMBLE:  # the soft vote of the models above
+            vote_ensemble(run, data, inputs, run_args.ensemble_weights)
         else:
             train_model(run, prepare(name), data, inputs, run_args, seed)
         if after_model is not None and run.is_main:

@@ -21,6 +21,7 @@ from transformers import HfArgumentParser, TrainingArguments
 from training.core.errors import UserError
 from training.core.files import parse_delimiter
 
+ENSEMBLE_WEIGHINGS = ("auto", "stacking", "likelihood", "equal")  # --ensemble_weights: core/ensemble.py
 # Trainer settings that differ from transformers' defaults: evaluate and keep the best epoch by
 # the primary validation metric, log once per epoch (the learning curves), report to no tracker.
 TRAINER_DEFAULTS: dict[str, Any] = {
@@ -162,6 +163,14 @@ class RunArguments:
         default=1,
         metadata={"help": "Train each model this many times with seeds seed, seed+1, ...: mean and std of the scores."},
     )
+    ensemble_weights: str = field(
+        default="auto",
+        metadata={
+            "help": "How the ensemble weighs its members: 'stacking' (the weights whose vote has the lowest "
+            "validation log loss), 'likelihood' (each in proportion to the likelihood it gave the validation labels), "
+            "'equal', or 'auto': stacking when the validation split has at least 100 examples, else likelihood."
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.cv_folds == 1 or self.cv_folds < 0:
@@ -170,6 +179,10 @@ class RunArguments:
             raise UserError(f"--top_losses must be 0 (none) or more (got {self.top_losses}).")
         if self.seeds < 1:
             raise UserError(f"--seeds must be at least 1 (got {self.seeds}).")
+        if self.ensemble_weights not in ENSEMBLE_WEIGHINGS:
+            raise UserError(
+                f"--ensemble_weights must be one of {', '.join(ENSEMBLE_WEIGHINGS)} (got {self.ensemble_weights!r})."
+            )
 
 
 @dataclass

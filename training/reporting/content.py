@@ -174,8 +174,10 @@ def models_section(run: Run) -> Section:
     if references:
         text += f" The field's reference baseline, fitted in closed form (no epochs): {', '.join(references)}."
     for ensemble in ensembles:
-        vote = ", ".join(f"{n} {w:g}" for n, w in ensemble["members"].items() if w)
-        text += f" {ensemble['name']} is the soft vote of the others, weighted on the validation split ({vote})."
+        vote = ", ".join(f"{n} {w:.2g}" for n, w in ensemble["members"].items() if w)
+        # Runs from before 2026-12-04 lack weights_note: their weights were the stacking's.
+        how = ensemble.get("weights_note", "the weights of lowest validation log loss")
+        text += f" {ensemble['name']} is the soft vote of the others ({vote}): {how}."
     return Section("Models", [Paragraph(text), table], role="models")
 
 

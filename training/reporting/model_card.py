@@ -250,17 +250,18 @@ def build_model_card(
         example_fields = split_fields(first_class[0], fields) if first_class and fields else None
     kind_text = {
         "scratch": "trained from scratch (random initialisation) on this dataset",
-        "ensemble": "the soft vote of other models of the run (not trained itself: weights chosen on validation)",
+        "ensemble": "the soft vote of other models of the run (not trained itself)",
         "reference": "the field's reference baseline, fitted in closed form on this dataset",
     }.get(metrics["kind"], "pretrained weights fine-tuned on this dataset")
     if metrics.get("backbone") == "frozen":
         kind_text += " (backbone frozen, only the head trained)"
     members = metrics.get("members") or {}
+    # Runs from before 2026-12-04 lack weights_note: their weights were the stacking's.
+    weighing = metrics.get("weights_note", "the weights of lowest validation log loss, in steps of 0.1")
     ensemble_text = (
-        f"The weighted mean of the class probabilities of {', '.join(f'{n} ({w:g})' for n, w in members.items())}: "
-        "the weights, in steps of 0.1 summing to 1, are those whose vote has the lowest log loss on the validation "
-        "split. Each member loads from its own folder beside this one (or, on the Hub, its repo beside this one), "
-        f"through `pipeline`; it cost its members' training time, {seconds(metrics['train_runtime_s'])} in all."
+        f"The weighted mean of the class probabilities of {', '.join(f'{n} ({w:.2g})' for n, w in members.items())}"
+        f": {weighing}. Each member loads from its own folder beside this one (or, on the Hub, its repo beside this "
+        f"one), through `pipeline`; it cost its members' training time, {seconds(metrics['train_runtime_s'])} in all."
         if members
         else ""
     )
