@@ -84,9 +84,12 @@ def table(block: Table, float_wide: bool = True) -> str:
     # Wide tables span the page: names and short labels as wide as their longest entry, numbers sharing the
     # rest (their headers wrap), long descriptions three shares. Narrow ones: every column as its content.
     longest = [max(len(str(row[i])) for row in block.rows) if block.rows else 0 for i in range(columns)]
+    # A number column headed by one word of 10 letters or more ("parameters") is as wide as that word: its share
+    # of the rest could be narrower at 8 pt, and the word, which cannot wrap, would run into the next header.
+    long_word = [len(str(h).split()) == 1 and len(str(h)) >= 10 for h in block.header]
     sizes = ", ".join(
         "auto"
-        if not block.wide or (i == 0 or not numeric[i]) and longest[i] <= 30
+        if not block.wide or (i == 0 or not numeric[i]) and longest[i] <= 30 or numeric[i] and long_word[i]
         else "3fr"
         if longest[i] > 30
         else "1fr"
