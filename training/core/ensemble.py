@@ -65,11 +65,16 @@ def simplex_grid(members: int, steps: int) -> np.ndarray:
     return np.array([[*c, steps - sum(c)] for c in points], dtype=float) / steps
 
 
+def true_class_probabilities(probabilities: list[np.ndarray], labels: np.ndarray) -> np.ndarray:
+    """Each member's probability of each example's true class, (members, examples), in float64: the members'
+    probabilities are saved as float32, whose weights would print as 0.3499999940395355."""
+    return np.stack([np.asarray(p, dtype=np.float64)[np.arange(len(labels)), labels] for p in probabilities])
+
+
 def vote_weights(probabilities: list[np.ndarray], labels: np.ndarray, steps: int = GRID_STEPS) -> np.ndarray:
     """The grid's weights whose weighted mean of ``probabilities`` (one array per member) has the lowest log
     loss on ``labels``; the first such point on a tie."""
-    # Each member's probability of the true class: the vote's is their weighted sum.
-    true_class = np.stack([p[np.arange(len(labels)), labels] for p in probabilities])  # (members, examples)
+    true_class = true_class_probabilities(probabilities, labels)  # the vote's is their weighted sum
     grid = simplex_grid(len(probabilities), steps)
     losses = -np.log(np.clip(grid @ true_class, 1e-12, None)).mean(axis=1)
     return grid[int(np.argmin(losses))]
@@ -91,9 +96,7 @@ def likelihood_weights(probabilities: list[np.ndarray], labels: np.ndarray) -> n
     of its probabilities of the true classes, normalised over the members (in logs, so many examples do not
     underflow). Rounded to 0.01, the largest weight taking the rest: a member under 0.005 is left out of the
     checkpoint rather than run by every prediction for nothing."""
-    # float64: the members' probabilities are saved as float32, whose weights would print as 0.3499999940395355.
-    true_class = [np.asarray(p, dtype=np.float64)[np.arange(len(labels)), labels] for p in probabilities]
-    log_likelihood = np.array([np.log(np.clip(t, 1e-12, None)).sum() for t in true_class])
+    log_likelihood = np.log(np.clip(true_class_probabilities(probabilities, labels), 1e-12, None)).sum(axis=1)
     relative = np.exp(log_likelihood - log_likelihood.max())
     weights = np.round(relative / relative.sum(), 2)
     top = int(np.argmax(weights))
@@ -145,11 +148,12 @@ def fit_ensemble(
     names = list(arrays)
     validation_probs, validation_labels = zip(*(arrays[n]["validation"] for n in names), strict=True)
     how = weighing(how, len(validation_labels[0]))
-    weights = {
-        "stacking": lambda: vote_weights(list(validation_probs), validation_labels[0]),
-        "likelihood": lambda: likelihood_weights(list(validation_probs), validation_labels[0]),
-        "equal": lambda: np.full(len(names), 1 / len(names)),
-    }[how]()
+    if how == "stacking":
+        weights = vote_weights(list(validation_probs), validation_labels[0])
+    elif how == "likelihood":
+        weights = likelihood_weights(list(validation_probs), validation_labels[0])
+    else:
+        weights = np.full(len(names), 1 / len(names))
     note = weights_note(how, len(validation_labels[0]))
     predictions = {
         split: (sum(w * arrays[n][split][0] for n, w in zip(names, weights, strict=True)), arrays[names[0]][split][1])

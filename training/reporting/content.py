@@ -16,7 +16,7 @@ from training.core.results import comparison_rows, cross_validation_rows
 from training.core.tasks import TASKS
 from training.reporting import insights
 from training.reporting.document import Bullets, Document, Figure, Paragraph, Section, Table
-from training.reporting.model_card import provenance_text
+from training.reporting.model_card import ensemble_weights_note, provenance_text
 
 
 @dataclass
@@ -175,9 +175,7 @@ def models_section(run: Run) -> Section:
         text += f" The field's reference baseline, fitted in closed form (no epochs): {', '.join(references)}."
     for ensemble in ensembles:
         vote = ", ".join(f"{n} {w:.2g}" for n, w in ensemble["members"].items() if w)
-        # Runs from before 2026-12-04 lack weights_note: their weights were the stacking's.
-        how = ensemble.get("weights_note", "the weights of lowest validation log loss")
-        text += f" {ensemble['name']} is the soft vote of the others ({vote}): {how}."
+        text += f" {ensemble['name']} is the soft vote of the others ({vote}): {ensemble_weights_note(ensemble)}."
     return Section("Models", [Paragraph(text), table], role="models")
 
 

@@ -184,6 +184,12 @@ def _base_model_text(metrics: dict[str, Any]) -> str | None:
     return text
 
 
+def ensemble_weights_note(metrics: dict[str, Any]) -> str:
+    """How an ensemble's weights were set (its metrics' ``weights_note``, core/ensemble.py). Runs from before
+    2026-12-04 lack the field: their weights were all the stacking's."""
+    return metrics.get("weights_note", "the weights of lowest validation log loss, in steps of 0.1")
+
+
 def build_model_card(
     metrics: dict[str, Any],
     description: dict[str, Any],
@@ -256,12 +262,11 @@ def build_model_card(
     if metrics.get("backbone") == "frozen":
         kind_text += " (backbone frozen, only the head trained)"
     members = metrics.get("members") or {}
-    # Runs from before 2026-12-04 lack weights_note: their weights were the stacking's.
-    weighing = metrics.get("weights_note", "the weights of lowest validation log loss, in steps of 0.1")
     ensemble_text = (
         f"The weighted mean of the class probabilities of {', '.join(f'{n} ({w:.2g})' for n, w in members.items())}"
-        f": {weighing}. Each member loads from its own folder beside this one (or, on the Hub, its repo beside this "
-        f"one), through `pipeline`; it cost its members' training time, {seconds(metrics['train_runtime_s'])} in all."
+        f": {ensemble_weights_note(metrics)}. Each member loads from its own folder beside this one (or, on the Hub, "
+        "its repo beside this one), through `pipeline`; it cost its members' training time, "
+        f"{seconds(metrics['train_runtime_s'])} in all."
         if members
         else ""
     )
