@@ -90,3 +90,33 @@ def test_the_shipped_pipeline_finds_its_members(tmp_path):
     assert member_source("alice/news-ensemble", {"name": "cnn", "source": "bob/cnn"}) == "bob/cnn"
     with pytest.raises(ValueError, match="cannot find the members"):
         member_source("alice/my-vote", {"name": "cnn"})
+
+
+def test_the_ensemble_pipeline_votes_over_every_class_and_batches_like_any_pipeline(tmp_path):
+    """Seven classes, more than the image pipeline's default top 5: each member's answer must still hold every
+    class. A list with ``batch_size`` gives, in order, what the same images give one at a time."""
+    from PIL import Image
+    from transformers import pipeline
+
+    from tests.tiny_models import tiny_resnet
+    from training.core.ensemble import save_ensemble
+
+    labels = [f"LABEL_{i}" for i in range(7)]
+    for name in ("first", "second"):
+        tiny_resnet(tmp_path / "run" / name, num_labels=7)
+    save_ensemble(tmp_path / "run" / "ensemble", [{"name": "first", "weight": 0.7}, {"name": "second", "weight": 0.3}],
+                  labels, "image-classification")  # fmt: skip
+    vote = pipeline("image-classification", model=str(tmp_path / "run" / "ensemble"), trust_remote_code=True)
+    rng = np.random.default_rng(0)
+    images = [Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)) for _ in range(5)]
+    one_by_one = [vote(image, top_k=None) for image in images]
+    assert all(len(answer) == 7 for answer in one_by_one)
+    batched = vote(images, top_k=None, batch_size=2)
+    for single, batch in zip(one_by_one, batched, strict=True):
+        assert [s["label"] for s in single] == [s["label"] for s in batch]
+        assert np.allclose([s["score"] for s in single], [s["score"] for s in batch], atol=1e-6)
+    members = [pipeline("image-classification", model=str(tmp_path / "run" / n)) for n in ("first", "second")]
+    expected = sum(w * np.array([{s["label"]: s["score"] for s in m(images[0], top_k=7)}[c] for c in labels])
+                   for w, m in zip((0.7, 0.3), members, strict=True))  # fmt: skip
+    got = {s["label"]: s["score"] for s in one_by_one[0]}
+    assert np.allclose([got[c] for c in labels], expected, atol=1e-6)

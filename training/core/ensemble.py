@@ -127,6 +127,20 @@ def weights_note(how: str, validation_size: int) -> str:
     return f"each member weighed by the likelihood it gave the validation labels ({reason})"
 
 
+def save_ensemble(model_dir: Path, voting: list[dict[str, Any]], label_names: list[str], task: str) -> None:
+    """The ensemble's checkpoint: the members' names and weights (``voting``), with the pipeline it ships
+    registered for ``task``, so that ``pipeline(task, model=model_dir, trust_remote_code=True)`` loads it."""
+    config = SoftVoteConfig(
+        members=voting, task=task, num_labels=len(label_names), id2label=dict(enumerate(label_names)),
+        label2id={name: i for i, name in enumerate(label_names)},
+    )  # fmt: skip
+    config.custom_pipelines = {
+        task: {"impl": "modeling_soft_vote.SoftVotePipeline", "pt": [TASKS[task].auto_model], "tf": []}
+    }
+    SoftVoteEnsemble.register_for_auto_class(TASKS[task].auto_model)
+    SoftVoteEnsemble(config).save_pretrained(model_dir)
+
+
 def fit_ensemble(
     output_dir: Path,
     members: list[dict[str, Any]],
@@ -164,15 +178,7 @@ def fit_ensemble(
     # The checkpoint: members with a non-zero weight, found beside it (models/modeling_soft_vote.py).
     voting = [{"name": n, "weight": float(w)} for n, w in zip(names, weights, strict=True) if w > 0]
     model_dir = output_dir / ENSEMBLE
-    config = SoftVoteConfig(
-        members=voting, task=inputs.task, num_labels=len(label_names), id2label=dict(enumerate(label_names)),
-        label2id={name: i for i, name in enumerate(label_names)},
-    )  # fmt: skip
-    config.custom_pipelines = {
-        inputs.task: {"impl": "modeling_soft_vote.SoftVotePipeline", "pt": [TASKS[inputs.task].auto_model], "tf": []}
-    }
-    SoftVoteEnsemble.register_for_auto_class(TASKS[inputs.task].auto_model)
-    SoftVoteEnsemble(config).save_pretrained(model_dir)
+    save_ensemble(model_dir, voting, label_names, inputs.task)
     by_name = {m["name"]: m for m in members}
     vote = " + ".join(f"{v['weight']:.2g} x {v['name']}" for v in voting)
     metrics = {

@@ -160,7 +160,14 @@ def measure_latency_ms(model: Any, processor: Any, inputs: EvaluationInputs) -> 
 def _predict(trainer: Trainer, dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
     """Class probabilities and labels of every example of ``dataset``, once each and in its order (also
     under several processes, where Trainer gathers the shards and drops the sampler's padding: checked)."""
-    output = trainer.predict(dataset)
+    # With train_sampling_strategy group_by_length (the text script's GPU default) Trainer also draws prediction
+    # batches with its shuffled length-grouped sampler, so predictions would come back out of order.
+    strategy = trainer.args.train_sampling_strategy
+    trainer.args.train_sampling_strategy = "random"  # random applies to training only: prediction is sequential
+    try:
+        output = trainer.predict(dataset)
+    finally:
+        trainer.args.train_sampling_strategy = strategy
     logits = output.predictions[0] if isinstance(output.predictions, tuple) else output.predictions
     expected = np.asarray(dataset.with_format(None)["label"])
     if not np.array_equal(output.label_ids, expected):

@@ -82,16 +82,23 @@ class SoftVotePipeline(Pipeline):
         self.label_names = [config.id2label[i] for i in range(len(config.id2label))]
 
     def __call__(self, inputs: Any, **kwargs: Any) -> Any:
+        """One input (a text, an image, a series) or a list of them. The vote runs on the whole list at once, so
+        ``batch_size`` (and any other option of the task's pipeline) batches each member's own pipeline."""
+        _, forward_params, postprocess_params = self._sanitize_parameters(**kwargs)
+        single = not self._is_batch(inputs)
+        probabilities = self.vote([inputs] if single else list(inputs), **forward_params)
+        answers = [self.postprocess({"probabilities": p}, **postprocess_params) for p in probabilities]
+        if not single:
+            return answers
+        # As the text-classification pipeline: one text without top_k gives [best], several give [best, ...].
+        return [answers[0]] if postprocess_params["best_only"] else answers[0]
+
+    def _is_batch(self, inputs: Any) -> bool:
         # A series is itself a list of numbers: its members' feature extractor tells one from several.
         series = getattr(self.members[0], "feature_extractor", None) if self.members else None
-        if series is not None and hasattr(series, "is_batch") and not series.is_batch(inputs):
-            return super().__call__([inputs], **kwargs)[0]
-        result = super().__call__(inputs, **kwargs)
-        # As the text-classification pipeline: one text without top_k gives [best], several give [best, ...].
-        return [result] if self._text_default(kwargs) and isinstance(inputs, str) else result
-
-    def _text_default(self, kwargs: dict[str, Any]) -> bool:
-        return self.model.config.task == "text-classification" and "top_k" not in kwargs
+        if series is not None and hasattr(series, "is_batch"):
+            return bool(series.is_batch(inputs))
+        return isinstance(inputs, list | tuple)
 
     def _sanitize_parameters(self, top_k: int | None = -1, **member_kwargs: Any):
         # The task's own default: the best class for text (as a dict), the five best for images.
@@ -100,18 +107,21 @@ class SoftVotePipeline(Pipeline):
             top_k = 1 if best_only else 5
         return {}, {"member_kwargs": member_kwargs}, {"top_k": top_k, "best_only": best_only}
 
+    def vote(self, inputs: list[Any], member_kwargs: dict[str, Any] | None = None) -> torch.Tensor:
+        """The weighted mean of the members' class probabilities of each of ``inputs``: (inputs, classes)."""
+        votes = []
+        for member in self.members:
+            # Every class: the image pipeline's top_k=None means its default of 5.
+            answers = member(inputs, top_k=len(self.label_names), **(member_kwargs or {}))
+            scores = [{s["label"]: s["score"] for s in answer} for answer in answers]
+            votes.append([[row[name] for name in self.label_names] for row in scores])
+        return self.model(torch.tensor(votes, dtype=self.model.vote_weights.dtype))
+
     def preprocess(self, inputs: Any) -> dict[str, Any]:
         return {"inputs": inputs}
 
     def _forward(self, model_inputs: dict[str, Any], member_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
-        votes = []
-        for member in self.members:
-            scores = {
-                s["label"]: s["score"] for s in member(model_inputs["inputs"], top_k=None, **(member_kwargs or {}))
-            }
-            votes.append([scores[name] for name in self.label_names])
-        probabilities = self.model(torch.tensor(votes, dtype=self.model.vote_weights.dtype).unsqueeze(1))
-        return {"probabilities": probabilities[0]}
+        return {"probabilities": self.vote([model_inputs["inputs"]], member_kwargs)[0]}
 
     def postprocess(self, model_outputs: dict[str, Any], top_k: int | None = 1, best_only: bool = False) -> Any:
         probabilities = model_outputs["probabilities"].tolist()

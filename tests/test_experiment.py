@@ -1,0 +1,33 @@
+"""The Trainer loop's own guarantees that no lineup test would notice on the CPU defaults."""
+
+from datasets import Dataset
+from tokenizers import Tokenizer, models, pre_tokenizers
+from transformers import (
+    BertConfig,
+    BertForSequenceClassification,
+    DataCollatorWithPadding,
+    PreTrainedTokenizerFast,
+    Trainer,
+    TrainingArguments,
+)
+
+from training.core.experiment import _predict
+
+
+def test_predictions_come_back_in_order_when_batches_are_grouped_by_length(tmp_path):
+    """The text script's GPU default (train_sampling_strategy group_by_length) also shuffles Trainer's prediction
+    batches: predictions must still be one per example, in the dataset's order."""
+    tokenizer = Tokenizer(models.WordLevel({"[PAD]": 0, "[UNK]": 1, "a": 2}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="[PAD]", unk_token="[UNK]")
+    texts = ["a " * (i % 17 + 1) for i in range(200)]
+    dataset = Dataset.from_dict({"text": texts, "label": [i % 2 for i in range(200)]})
+    dataset = dataset.map(lambda batch: fast(batch["text"]), batched=True, remove_columns=["text"])
+    config = BertConfig(vocab_size=3, hidden_size=8, num_hidden_layers=1, num_attention_heads=1, intermediate_size=8)
+    args = TrainingArguments(str(tmp_path), train_sampling_strategy="group_by_length", per_device_eval_batch_size=16,
+                             report_to="none")  # fmt: skip
+    trainer = Trainer(model=BertForSequenceClassification(config), args=args, processing_class=fast,
+                      data_collator=DataCollatorWithPadding(fast))  # fmt: skip
+    probabilities, labels = _predict(trainer, dataset)
+    assert probabilities.shape == (200, 2) and labels.tolist() == dataset["label"]
+    assert trainer.args.train_sampling_strategy == "group_by_length"  # training keeps its sampler
