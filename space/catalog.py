@@ -24,6 +24,7 @@ import PIL.Image
 import yaml
 
 from training.core import explain
+from training.core.metrics import thresholded_predictions
 from training.core.results import choose_primary_metric, comparison_rows, cross_validation_rows, overfitting_note
 from training.core.tasks import TASKS as TASK_INFO
 from training.models.processing_timeseries import MIN_LENGTH as MIN_SERIES_LENGTH
@@ -304,13 +305,13 @@ class Prediction:
     """Every model's answer to one input, as the Try-it tab shows it."""
 
     message: str  # what the user should know (empty input, truncation, ...); empty when all is well
-    labels: dict[str, dict[str, float]]  # model name -> {class: probability}, top classes
+    labels: dict[str, dict[str, float]]  # model name -> {class: probability}, top classes, the predicted one first
     latency_ms: dict[str, float]
     errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def agreement(self) -> str:
-        tops = {name: max(scores, key=scores.get) for name, scores in self.labels.items()}
+        tops = {name: next(iter(scores)) for name, scores in self.labels.items() if scores}
         if len(tops) < 2:
             return ""
         if len(set(tops.values())) == 1:
@@ -324,6 +325,19 @@ class Prediction:
         )
 
 
+def follow_threshold(scores: list[dict[str, Any]], config: Any) -> list[dict[str, Any]]:
+    """A pipeline's answer (``{"label", "score"}`` best first) with the predicted class first: for a binary model
+    whose config has a ``decision_threshold`` (chosen on validation for F1 of the positive class, index 1), the
+    positive class whenever its probability reaches the threshold; any other answer as it is."""
+    threshold = getattr(config, "decision_threshold", None)
+    names = getattr(config, "id2label", None) or {}
+    probability = {s["label"]: float(s["score"]) for s in scores}
+    if threshold is None or len(names) != 2 or set(probability) != {names[0], names[1]}:
+        return scores
+    predicted = thresholded_predictions(np.array([[probability[names[0]], probability[names[1]]]]), threshold)[0]
+    return sorted(scores, key=lambda s: s["label"] != names[int(predicted)])
+
+
 def _run(models: list[ModelEntry], value: Any, message: str, **kwargs: Any) -> Prediction:
     prediction = Prediction(message, {}, {})
     for entry in models:
@@ -335,6 +349,7 @@ def _run(models: list[ModelEntry], value: Any, message: str, **kwargs: Any) -> P
                 prediction.errors[entry.name] = f"{type(error).__name__}: {error}"
                 continue
             prediction.latency_ms[entry.name] = (time.perf_counter() - start) * 1000
+        scores = follow_threshold(scores, getattr(getattr(entry.classifier, "model", None), "config", None))
         prediction.labels[entry.name] = {s["label"]: float(s["score"]) for s in scores}
     return prediction
 

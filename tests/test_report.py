@@ -219,6 +219,23 @@ def test_report_sections_numbers_and_self_contained_html(clear_win, close_call, 
     assert html.count("data:image/png;base64,") == len(figures) and 'src="figures' not in html and "<table>" in html
 
 
+def test_a_decision_threshold_is_told_under_the_results_table(tmp_path):
+    cnn = model("cnn", "scratch", 0.81, 0.82, 5, [[14, 6, 0], [1, 18, 1], [0, 2, 18]])
+    cnn["decision_threshold"] = {
+        "threshold": 0.372, "positive_class": "dog", "chosen_on": "validation", "metric": "f1_positive",
+        "validation": {"at_argmax": 0.78, "at_threshold": 0.8}, "test": {"at_argmax": 0.77, "at_threshold": 0.79},
+    }  # fmt: skip
+    effnet = model("effnet", "pretrained", 0.80, 0.81, 50, [[15, 4, 1], [2, 16, 2], [1, 2, 17]])
+    run = write_run(tmp_path / "run", [cnn, effnet], n_test=60)
+    (md_path,) = write_report([run], tmp_path / "report", formats=("md",))
+    report = md_path.read_text()
+    assert (
+        "The table's scores are at the argmax. cnn predicts the positive class (dog) from probability 0.372 instead "
+        "of 0.5 (chosen on validation): F1 0.780 -> 0.800 on validation, 0.770 -> 0.790 on test."
+    ) in report
+    assert "effnet predicts" not in report
+
+
 def test_a_directory_without_results_is_refused(tmp_path, capsys):
     code, err = run_main(report_main, "report.py", [str(tmp_path)], capsys)
     assert code == 2 and "has no results.json" in err and not (tmp_path / "report.md").exists()

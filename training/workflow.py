@@ -175,7 +175,7 @@ def vote_ensemble(
     metrics: dict[str, Any] = {}
     if run.is_main:
         members = [m for m in run.summaries if m["kind"] != "ensemble"]
-        metrics = fit_ensemble(run.output_dir, members, data.label_names, inputs, weights)
+        metrics = fit_ensemble(run.output_dir, members, data.label_names, inputs, weights, run.primary_metric)
         write_json(metrics, run.output_dir / ENSEMBLE / "metrics.json")
         run.summaries.append(metrics)
     PartialState().wait_for_everyone()

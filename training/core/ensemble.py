@@ -39,6 +39,7 @@ from training.core.errors import UserError
 from training.core.experiment import (
     PROBABILITIES,
     EvaluationInputs,
+    decision_threshold,
     measure_latency_ms,
     score_predictions,
     write_evaluation,
@@ -127,13 +128,18 @@ def weights_note(how: str, validation_size: int) -> str:
     return f"each member weighed by the likelihood it gave the validation labels ({reason})"
 
 
-def save_ensemble(model_dir: Path, voting: list[dict[str, Any]], label_names: list[str], task: str) -> None:
+def save_ensemble(
+    model_dir: Path, voting: list[dict[str, Any]], label_names: list[str], task: str, threshold: float | None = None
+) -> None:
     """The ensemble's checkpoint: the members' names and weights (``voting``), with the pipeline it ships
-    registered for ``task``, so that ``pipeline(task, model=model_dir, trust_remote_code=True)`` loads it."""
+    registered for ``task``, so that ``pipeline(task, model=model_dir, trust_remote_code=True)`` loads it; and
+    its ``decision_threshold`` where one was chosen (``experiment.decision_threshold``)."""
     config = SoftVoteConfig(
         members=voting, task=task, num_labels=len(label_names), id2label=dict(enumerate(label_names)),
         label2id={name: i for i, name in enumerate(label_names)},
     )  # fmt: skip
+    if threshold is not None:
+        config.decision_threshold = threshold
     config.custom_pipelines = {
         task: {"impl": "modeling_soft_vote.SoftVotePipeline", "pt": [TASKS[task].auto_model], "tf": []}
     }
@@ -147,10 +153,11 @@ def fit_ensemble(
     label_names: list[str],
     inputs: EvaluationInputs,
     how: str = "auto",
+    primary_metric: str = "",
 ) -> dict[str, Any]:
     """Weigh ``members`` (their metrics) as ``how`` says (``weighing``), save the ensemble in
     ``output_dir/ensemble`` with its evaluation files, and return its metrics (``metrics.json`` is written by
-    the caller, last)."""
+    the caller, last). A binary run ranked by ``f1_positive`` also gets the vote's decision threshold."""
     if len(members) < 2:
         raise UserError("the ensemble votes over at least two models of the run: add them to --models.")
     start = time.perf_counter()
@@ -174,11 +181,13 @@ def fit_ensemble(
         for split in SPLITS
     }
     fit_seconds = time.perf_counter() - start
+    scores = score_predictions(predictions, label_names)
+    threshold = decision_threshold(predictions, scores, label_names, primary_metric)
 
     # The checkpoint: members with a non-zero weight, found beside it (models/modeling_soft_vote.py).
     voting = [{"name": n, "weight": float(w)} for n, w in zip(names, weights, strict=True) if w > 0]
     model_dir = output_dir / ENSEMBLE
-    save_ensemble(model_dir, voting, label_names, inputs.task)
+    save_ensemble(model_dir, voting, label_names, inputs.task, threshold["threshold"] if threshold else None)
     by_name = {m["name"]: m for m in members}
     vote = " + ".join(f"{v['weight']:.2g} x {v['name']}" for v in voting)
     metrics = {
@@ -206,7 +215,8 @@ def fit_ensemble(
         "inference_ms_per_sample": measure_latency_ms(str(model_dir), None, inputs),
         "inference_device": "cpu",
         "history": [],
-        **score_predictions(predictions, label_names),
+        **scores,
+        **({"decision_threshold": threshold} if threshold else {}),
     }
     write_evaluation(metrics, predictions, label_names, inputs, model_dir)
     logger.info("Ensemble: %s (%s, %.2f s)", vote, note, fit_seconds)

@@ -25,13 +25,21 @@ import torch
 from accelerate.utils import gather_object
 from datasets import Dataset, DatasetDict
 from scipy.special import softmax
+from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments, pipeline
 from transformers.trainer_utils import TrainOutput, get_last_checkpoint
 
 from training.core.analysis import analyse_errors, plot_curves_of
 from training.core.errors import UserError
-from training.core.metrics import calibration, classification_metrics, curves, trainer_compute_metrics
+from training.core.metrics import (
+    best_threshold,
+    calibration,
+    classification_metrics,
+    curves,
+    thresholded_predictions,
+    trainer_compute_metrics,
+)
 from training.core.plots import plot_confusion_matrix, plot_learning_curves
 from training.core.results import write_json
 
@@ -305,6 +313,9 @@ def _save_model(
     model_dir = Path(args.output_dir).parent  # Trainer's output_dir: the model's checkpoints folder
     split_metrics = score_predictions(predictions, label_names)
     test_probs, test_labels = predictions["test"]
+    threshold = decision_threshold(predictions, split_metrics, label_names, primary_metric)
+    if threshold:  # ships with the checkpoint: config.decision_threshold
+        trainer.model.config.decision_threshold = threshold["threshold"]
     trainer.save_model(str(model_dir))
     # A pickle of every TrainingArguments field, --hub_token included: the hyperparameters that
     # matter are in metrics.json instead, and nothing pickled should be published.
@@ -330,6 +341,7 @@ def _save_model(
         "inference_device": "cpu",
         "history": epoch_history(trainer.state.log_history),
         **split_metrics,
+        **({"decision_threshold": threshold} if threshold else {}),
     }
     if inputs.test_example is not None and inputs.top_losses > 0:
         metrics["top_losses"] = analyse_errors(
@@ -367,6 +379,30 @@ def score_predictions(
     scores["test"]["curves"] = curves(test_labels, test_probs, label_names)
     scores["test"]["calibration"] = calibration(test_labels, test_probs)
     return scores
+
+
+def decision_threshold(
+    predictions: dict[str, tuple[np.ndarray, np.ndarray]], scores: dict[str, dict[str, Any]], label_names: list[str],
+    primary_metric: str,
+) -> dict[str, Any] | None:  # fmt: skip
+    """For a binary task ranked by ``f1_positive``: the threshold on the positive class's probability chosen on the
+    validation split (``best_threshold``), with F1 of the positive class on validation and test at the argmax
+    (``scores``, the metrics everyone compares) and at the threshold. None otherwise."""
+    if primary_metric != "f1_positive" or len(label_names) != 2:
+        return None
+    validation_probs, validation_labels = predictions["validation"]
+    threshold = best_threshold(validation_probs[:, 1], validation_labels)
+    record: dict[str, Any] = {
+        "threshold": threshold, "positive_class": label_names[1], "chosen_on": "validation", "metric": primary_metric,
+    }  # fmt: skip
+    for split in ("validation", "test"):
+        probs, labels = predictions[split]
+        predicted = thresholded_predictions(probs, threshold)
+        record[split] = {
+            "at_argmax": scores[split]["f1_positive"],
+            "at_threshold": float(f1_score(np.asarray(labels) == 1, predicted == 1, zero_division=0)),
+        }
+    return record
 
 
 def write_evaluation(

@@ -185,6 +185,38 @@ def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray, label_
     return result
 
 
+def best_threshold(positive_probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """The threshold on the probability of the positive class (index 1, as ``f1_positive``) from which predicting
+    it gives the highest F1 of the positive class on ``labels``.
+
+    The candidates are 0.5 and every distinct probability (predicted positive when the probability is at least the
+    threshold): every threshold in between predicts the same. On a tie the candidate closest to 0.5 wins, then the
+    lower one; with no positive example every F1 is 0, so 0.5.
+    """
+    scores = np.asarray(positive_probabilities, dtype=np.float64)
+    positive = np.asarray(labels) == 1
+    candidates = np.unique(np.append(scores, 0.5))
+    # Predicted positive at threshold t: the scores >= t, counted on the sorted scores of each class.
+    true_positives = positive.sum() - np.searchsorted(np.sort(scores[positive]), candidates, side="left")
+    false_positives = (~positive).sum() - np.searchsorted(np.sort(scores[~positive]), candidates, side="left")
+    false_negatives = positive.sum() - true_positives
+    f1 = 2 * true_positives / np.maximum(2 * true_positives + false_positives + false_negatives, 1)
+    best = candidates[f1 == f1.max()]
+    return float(best[np.lexsort((best, np.abs(best - 0.5)))[0]])
+
+
+def thresholded_predictions(probabilities: np.ndarray, threshold: float | None, positive_index: int = 1) -> np.ndarray:
+    """Predicted class indices of ``probabilities`` (one row per example, one column per class): the argmax when
+    ``threshold`` is None, else (two classes only) ``positive_index`` wherever its probability is at least
+    ``threshold`` and the other class elsewhere. The threshold is a model's ``config.decision_threshold``."""
+    probabilities = np.asarray(probabilities)
+    if threshold is None:
+        return probabilities.argmax(axis=1)
+    if probabilities.shape[1] != 2:
+        raise ValueError(f"a decision threshold needs two classes; these probabilities have {probabilities.shape[1]}")
+    return np.where(probabilities[:, positive_index] >= threshold, positive_index, 1 - positive_index)
+
+
 def scalar_metrics(metrics: dict[str, Any]) -> dict[str, float | None]:
     """The scalar part of ``classification_metrics``' result."""
     return {k: metrics[k] for k in [*PRIMARY_METRIC_CHOICES, *ERROR_METRICS] if k in metrics}

@@ -246,6 +246,9 @@ def results_section(run: Run, figures: Path) -> Section:
         ),
         table,
     ]
+    thresholds = insights.thresholds(results)
+    if thresholds:
+        blocks.append(Paragraph("The table's scores are at the argmax. " + " ".join(thresholds)))
     cm = figures / f"cm-{number}.png"
     plots.plot_confusion_matrices(
         {m["name"]: m["test"]["confusion_matrix"] for m in models}, results["label_names"], cm

@@ -132,6 +132,27 @@ def confusions(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def decision_threshold(model: dict[str, Any]) -> str | None:
+    """The threshold a binary model ranked by F1 of the positive class predicts that class from (its metrics'
+    ``decision_threshold``, chosen on validation) and what it changed against the argmax, in a sentence."""
+    chosen = model.get("decision_threshold")
+    if not chosen:
+        return None
+    validation, test = chosen["validation"], chosen["test"]
+    instead = "" if chosen["threshold"] == 0.5 else " instead of 0.5"
+    return (
+        f"{model['name']} predicts the positive class ({chosen['positive_class']}) from probability "
+        f"{chosen['threshold']:.3f}{instead} (chosen on {chosen['chosen_on']}): F1 {validation['at_argmax']:.3f} -> "
+        f"{validation['at_threshold']:.3f} on validation, {test['at_argmax']:.3f} -> {test['at_threshold']:.3f} on "
+        "test."
+    )
+
+
+def thresholds(results: dict[str, Any]) -> list[str]:
+    """``decision_threshold``'s sentence for each model that has a threshold."""
+    return [line for line in map(decision_threshold, results["models"]) if line]
+
+
 def overfitting(results: dict[str, Any]) -> str:
     """Which models overfit, by the train-validation gap of the primary metric."""
     notes = results["overfitting"]
@@ -306,7 +327,7 @@ def insights(results: dict[str, Any], description: dict[str, Any] | None = None)
     """All of the above, in reading order (``description``: the run's ``dataset.json``, for the mistakes)."""
     lines = [
         winner(results), cost(results), pretraining(results), overfitting(results), calibration(results),
-        curve_crossing(results), *confusions(results), *mistakes(results, description),
+        curve_crossing(results), *thresholds(results), *confusions(results), *mistakes(results, description),
     ]  # fmt: skip
     return [line for line in lines if line]
 

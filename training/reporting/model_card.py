@@ -17,7 +17,7 @@ from training.core.fields import input_format, split_fields
 from training.core.metrics import SCALAR_METRICS
 from training.core.results import comparison_rows
 from training.core.tasks import TASKS
-from training.reporting.insights import overall_calibration, seconds
+from training.reporting.insights import decision_threshold, overall_calibration, seconds
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "model_cards" / "model_card.md"
 # The test input saved next to each model for the card's snippet to classify (core/tasks.py).
@@ -159,6 +159,17 @@ def top_losses_text(metrics: dict[str, Any], model_dir: Path) -> str:
         f"Its {len(losses)} most confident test mistakes have a mean confidence of "
         f"{sum(x['confidence'] for x in losses) / len(losses):.2f} in the wrong class; the worst: a true "
         f"**{worst['true']}** predicted **{worst['predicted']}** with probability {worst['confidence']:.2f}.{where}"
+    )
+
+
+def threshold_text(metrics: dict[str, Any]) -> str:
+    """The model's decision threshold and what it gained, with where it is kept; empty without one."""
+    sentence = decision_threshold(metrics)
+    if not sentence:
+        return ""
+    return (
+        f"Decision threshold: {sentence} The scores above are at the argmax, and `pipeline` ranks the classes by "
+        "probability: the threshold is in `config.json` as `decision_threshold`."
     )
 
 
@@ -327,6 +338,7 @@ def build_model_card(
             if test.get("expected_calibration_error") is not None
             else []
         ),
+        threshold_text=threshold_text(metrics),
         top_confusions=top_confusions(test, labels),
         curves_text=curves_text(test) if (model_dir / "curves.png").is_file() else "",
         top_losses_text=top_losses_text(metrics, model_dir),
