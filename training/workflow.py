@@ -145,6 +145,10 @@ def train_model(
         check_folds(splits["train"]["label"], run_args.cv_folds)  # before hours of training, not after
     prepared = prepare(splits, seed)
     check_same_on_every_rank(prepared)
+    # What predict needs to read new data as this model was trained on: the column(s) each input was read from, and
+    # the classes as the data spelled them (a competition's submission wants those). Saved with the config.
+    prepared.run.model.config.input_columns = data.input_columns
+    prepared.run.model.config.label_values = data.label_values or data.label_names
     work_dir = run.output_dir / prepared.run.name / "repeats"
     common = {"label_names": label_names, "primary_metric": run.primary_metric, "work_dir": work_dir}
 

@@ -37,6 +37,10 @@ class ClassificationData:
     notes: dict[str, Any] = field(default_factory=dict)
     # The source columns joined into each input (core/fields.py), when there are several; else empty.
     input_fields: list[str] = field(default_factory=list)
+    # The columns each input was read from (a text's --text_column names, one or several); empty when not a table's.
+    input_columns: list[str] = field(default_factory=list)
+    # Each class as the data spelled it, where --class_names renamed the classes (encode_spelled_labels); else empty.
+    label_values: list[str] = field(default_factory=list)
 
 
 SPLIT_ALIASES = {
@@ -111,7 +115,16 @@ def integral_labels(splits: DatasetDict) -> DatasetDict:
 
 
 def encode_labels(splits: DatasetDict, class_names: str | None) -> tuple[DatasetDict, list[str]]:
-    """Turn the ``label`` column into a ClassLabel shared by all splits.
+    """Turn the ``label`` column into a ClassLabel shared by all splits: ``encode_spelled_labels`` without the
+    values as the data spelled them."""
+    splits, names, _ = encode_spelled_labels(splits, class_names)
+    return splits, names
+
+
+def encode_spelled_labels(splits: DatasetDict, class_names: str | None) -> tuple[DatasetDict, list[str], list[str]]:
+    """Turn the ``label`` column into a ClassLabel shared by all splits; also return the class names and each
+    class's value as the data spelled it (``0``/``1`` where ``--class_names`` renamed them ``no``/``yes``: a
+    competition's submission wants the values).
 
     Label values are taken from the training split (sorted); values seen only in validation/test
     are an error, as is a training split with a single class.
@@ -147,6 +160,7 @@ def encode_labels(splits: DatasetDict, class_names: str | None) -> tuple[Dataset
             f"the label column has a single class ({only!r}) in the training data: a classifier needs at "
             "least two. Check --label_column."
         )
+    spelled = list(names)
     if class_names:
         readable = [n.strip() for n in class_names.split(",")]
         if len(readable) != len(names):
@@ -156,7 +170,7 @@ def encode_labels(splits: DatasetDict, class_names: str | None) -> tuple[Dataset
             )
         names = readable
         splits = DatasetDict({k: s.cast_column("label", ClassLabel(names=names)) for k, s in splits.items()})
-    return splits, names
+    return splits, names, spelled
 
 
 def drop_duplicates(

@@ -12,7 +12,7 @@ from training.core.arguments import FileDataArguments
 from training.core.data import (
     ClassificationData,
     deduplicate_and_split,
-    encode_labels,
+    encode_spelled_labels,
     load_hub_dataset,
     select_columns,
 )
@@ -140,7 +140,7 @@ def load_text_data(args: TextDataArguments, seed: int) -> ClassificationData:
             remove_columns=fields, desc="Joining the text columns",
         )  # fmt: skip
     splits, dropped = _drop_empty_rows(splits, args.drop_empty_rows)
-    splits, label_names = encode_labels(splits, args.class_names)
+    splits, label_names, label_values = encode_spelled_labels(splits, args.class_names)
 
     notes: dict = dict(read_notes)
     if len(fields) > 1:
@@ -153,5 +153,6 @@ def load_text_data(args: TextDataArguments, seed: int) -> ClassificationData:
     notes.update(split_notes)
     return ClassificationData(
         splits=splits, input_column="text", label_names=label_names, source=source, hub_dataset=args.dataset_name,
-        notes=notes, input_fields=fields if len(fields) > 1 else [],
+        notes=notes, input_fields=fields if len(fields) > 1 else [], input_columns=fields,
+        label_values=label_values if label_values != label_names else [],
     )  # fmt: skip

@@ -23,7 +23,7 @@ from training.core.arguments import FileDataArguments
 from training.core.data import (
     ClassificationData,
     deduplicate_and_split,
-    encode_labels,
+    encode_spelled_labels,
     find_column,
     load_hub_dataset,
 )
@@ -101,8 +101,14 @@ def series_key(series: list[list[float]]) -> str:
     return hashlib.sha1(np.asarray(series, dtype=np.float64).tobytes()).hexdigest()
 
 
-def _rows_to_dataset(series: list[np.ndarray], labels: list[Any]) -> Dataset:
-    return Dataset.from_dict({"series": [s.tolist() for s in series], "label": [str(v) for v in labels]})
+def _rows_to_dataset(series: list[np.ndarray], labels: list[Any] | None, ids: list[Any] | None = None) -> Dataset:
+    """Series with their labels (training) or their ids (new series to predict)."""
+    columns: dict[str, Any] = {"series": [s.tolist() for s in series]}
+    if labels is not None:
+        columns["label"] = [str(v) for v in labels]
+    if ids is not None:
+        columns["id"] = [str(v) for v in ids]
+    return Dataset.from_dict(columns)
 
 
 def _load_archive(name: str) -> DatasetDict:
@@ -123,7 +129,7 @@ def _load_archive(name: str) -> DatasetDict:
     return DatasetDict({split: _rows_to_dataset(list(x), list(y)) for split, (x, y) in splits.items()})
 
 
-def _load_ts_file(path: str, flag: str) -> Dataset:
+def _load_ts_file(path: str, flag: str, labelled: bool = True) -> Dataset:
     from aeon.datasets import load_from_ts_file
 
     if not Path(path).is_file():
@@ -132,6 +138,8 @@ def _load_ts_file(path: str, flag: str) -> Dataset:
         x, y = load_from_ts_file(path)
     except Exception as error:  # aeon raises IOError/ValueError with a line-level reason
         raise UserError(f"could not read {path} as a .ts file: {error}") from None
+    if not labelled:  # series to predict: numbered from 1, in file order
+        return _rows_to_dataset(list(x), None, list(range(1, len(x) + 1)))
     if y is None or len(y) == 0:
         raise UserError(f"{path} has no class labels (@classLabel true and a label after each series are needed).")
     return _rows_to_dataset(list(x), list(y))
@@ -159,20 +167,25 @@ def _column(name: str, frame: pd.DataFrame, flag: str, where: str) -> str:
     return found
 
 
-def _table_to_dataset(table: Dataset, args: TimeSeriesDataArguments, where: str) -> Dataset:
-    """A wide or long table (or one whose value columns hold lists) as series and labels."""
+def _table_to_dataset(
+    table: Dataset, args: TimeSeriesDataArguments, where: str, id_column: str | None = None
+) -> Dataset:
+    """A wide or long table (or one whose value columns hold lists) as series and labels; with ``id_column`` (new
+    series to predict: no label column), as series and ids (a wide table's ``id_column``, else row numbers; a long
+    table's series ids)."""
     frame = table.to_pandas()
     frame.columns = [str(c) for c in frame.columns]
-    label = _column(args.label_column, frame, "--label_column", where)
-    if frame[label].isna().any():
+    label = None if id_column is not None else _column(args.label_column, frame, "--label_column", where)
+    if label is not None and frame[label].isna().any():
         row = int(np.flatnonzero(frame[label].isna())[0]) + 1
         raise UserError(f"{where}: data row {row} has no label. Fill or remove it.")
     if not args.value_fields:
         frame = _without_unnamed_columns(frame, where)
     if args.series_id_column:
         return _long_table(frame, label, args, where)
+    row_ids = _column(id_column, frame, "--id_column", where) if id_column else None
     values = [_column(v, frame, "--value_columns", where) for v in args.value_fields] or [
-        c for c in frame.columns if c != label
+        c for c in frame.columns if c not in (label, row_ids)
     ]
     if not values:
         raise UserError(f"{where} has a label column and nothing else: where are the series' values?")
@@ -186,9 +199,11 @@ def _table_to_dataset(table: Dataset, args: TimeSeriesDataArguments, where: str)
                     f"{where}: the series of data row {number} cannot be read ({error}). A list cell holds numbers "
                     "(null for a missing value), and the channels of one series hold equally many."
                 ) from None
+    else:
+        series = [row[None, :] for row in _numeric(frame, values, where)]
+    if label is not None:
         return _rows_to_dataset(series, frame[label].tolist())
-    matrix = _numeric(frame, values, where)
-    return _rows_to_dataset([row[None, :] for row in matrix], frame[label].tolist())
+    return _rows_to_dataset(series, None, frame[row_ids].tolist() if row_ids else list(range(1, len(frame) + 1)))
 
 
 def _without_unnamed_columns(frame: pd.DataFrame, where: str) -> pd.DataFrame:
@@ -212,9 +227,9 @@ def _cells_to_series(cells: list[Any]) -> np.ndarray:
     return arrays[0] if len(arrays) == 1 and arrays[0].ndim == 2 else np.stack(arrays)
 
 
-def _long_table(frame: pd.DataFrame, label: str, args: TimeSeriesDataArguments, where: str) -> Dataset:
+def _long_table(frame: pd.DataFrame, label: str | None, args: TimeSeriesDataArguments, where: str) -> Dataset:
     """One row per time step: grouped by ``--series_id_column``, ordered by ``--time_column``, one channel per
-    value column; a series must have a single label."""
+    value column; a series must have a single label (without ``label``: the series ids instead)."""
     ids = _column(args.series_id_column, frame, "--series_id_column", where)
     time = _column(args.time_column, frame, "--time_column", where) if args.time_column else None
     skip = {ids, label, time}
@@ -233,9 +248,9 @@ def _long_table(frame: pd.DataFrame, label: str, args: TimeSeriesDataArguments, 
             dates = pd.to_datetime(frame[time], errors="coerce", format="mixed")
             frame = frame.assign(**{time: dates}) if dates.notna().all() else frame
         frame = frame.sort_values([ids, time], kind="stable")
-    series, labels = [], []
+    series, labels, keys = [], [], []
     for key, rows in frame.groupby(ids, sort=False):
-        if rows[label].nunique() > 1:
+        if label is not None and rows[label].nunique() > 1:
             found = ", ".join(map(str, rows[label].unique()[:3]))
             raise UserError(
                 f"{where}: series {key!r} has rows with different labels ({found}). A series has one class: check "
@@ -246,8 +261,10 @@ def _long_table(frame: pd.DataFrame, label: str, args: TimeSeriesDataArguments, 
         if time:
             rows = _with_missing_steps(rows, time)
         series.append(rows[values].to_numpy(dtype=np.float64).T)
-        labels.append(rows[label].iloc[0])
-    return _rows_to_dataset(series, labels)
+        keys.append(key)
+        if label is not None:
+            labels.append(rows[label].iloc[0])
+    return _rows_to_dataset(series, labels, None) if label is not None else _rows_to_dataset(series, None, keys)
 
 
 def _with_missing_steps(rows: pd.DataFrame, time: str) -> pd.DataFrame:
@@ -279,6 +296,19 @@ def _load_file(path: str, flag: str, args: TimeSeriesDataArguments) -> tuple[Dat
         return _load_ts_file(path, flag), {}
     table, notes = load_table(path, flag, args.delimiter)
     return _table_to_dataset(table, args, f"{flag} {path}"), notes
+
+
+def read_series_to_predict(
+    path: str, args: TimeSeriesDataArguments, id_column: str | None
+) -> tuple[list[str], list[np.ndarray]]:
+    """New series (no label) from a ``.ts`` file or a wide or long table read as training reads them: their ids
+    (``id_column`` of a wide table, else row numbers; a long table's series ids) and (channels x steps) values."""
+    if Path(path).suffix.lower() == ARCHIVE_FORMAT:
+        dataset = _load_ts_file(path, "--input_file", labelled=False)
+    else:
+        table, _ = load_table(path, "--input_file", args.delimiter)
+        dataset = _table_to_dataset(table, args, f"--input_file {path}", id_column=id_column or "")
+    return dataset["id"], [np.asarray(s, dtype=np.float64) for s in dataset["series"]]
 
 
 def write_series_csv(series: list[list[float]], path: Path) -> None:
@@ -353,7 +383,7 @@ def load_timeseries_data(args: TimeSeriesDataArguments, seed: int) -> Classifica
         splits, source = _load_archive(name), f"{name} (UCR/UEA archive, bundled with aeon)"
         notes["official_split"] = "the archive's official train/test split; validation carved from train"
 
-    splits, label_names = encode_labels(splits, args.class_names)
+    splits, label_names, label_values = encode_spelled_labels(splits, args.class_names)
     checked = _check_series(splits)
     if any(checked["missing_values"].values()):
         notes["missing_values"] = (
@@ -367,5 +397,5 @@ def load_timeseries_data(args: TimeSeriesDataArguments, seed: int) -> Classifica
     notes["channels"] = checked["channels"]
     return ClassificationData(
         splits=splits, input_column="series", label_names=label_names, source=source, hub_dataset=args.dataset_name,
-        notes=notes,
+        notes=notes, label_values=label_values if label_values != label_names else [],
     )  # fmt: skip
