@@ -31,3 +31,26 @@ def test_predictions_come_back_in_order_when_batches_are_grouped_by_length(tmp_p
     probabilities, labels = _predict(trainer, dataset)
     assert probabilities.shape == (200, 2) and labels.tolist() == dataset["label"]
     assert trainer.args.train_sampling_strategy == "group_by_length"  # training keeps its sampler
+
+
+def test_a_large_training_split_is_scored_on_a_fixed_stratified_sample(tmp_path):
+    """--train_eval_samples: the train figures of every model (and of their ensemble, voted on the same sample) come
+    from that many training examples, said wherever the train figures are shown."""
+    import json
+
+    from tests.conftest import sentiment_csv_args
+    from tests.test_predict import call
+    from training.train_text import main
+
+    output = tmp_path / "out"
+    argv = [*sentiment_csv_args(tmp_path / "d.csv"), "--models", "scratch-simple,scratch-complex,ensemble",
+            "--train_eval_samples", "20", "--num_train_epochs", "1", "--max_seq_length", "16", "--vocab_size", "200",
+            "--latency_samples", "2", "--top_losses", "0", "--output_dir", str(output)]  # fmt: skip
+    assert call(main, "train_text.py", argv) == 0
+    results = json.loads((output / "results.json").read_text())
+    for model in results["models"]:
+        assert model["train"]["num_examples"] == 20, model["name"]
+        assert model["train_evaluation"] == {"sample": 20, "of": 48, "stratified": True}
+        assert sum(c["support"] for c in model["train"]["per_class"].values()) == 20
+        assert "(train on a stratified sample of 20 of 48)" in results["overfitting"][model["name"]]["text"]
+    assert model["validation"]["num_examples"] == 6  # the other splits whole

@@ -165,7 +165,7 @@ def train_model(
     metrics = train_and_evaluate(
         prepared, label_names=label_names, primary_metric=run.primary_metric, output_dir=run.output_dir,
         inputs=inputs, resume=run.resume,
-        more_measurements=more_measurements,
+        more_measurements=more_measurements, train_eval_samples=run_args.train_eval_samples,
     )  # fmt: skip
     run.summaries.append(metrics)
     return metrics
@@ -180,6 +180,9 @@ def vote_ensemble(
     if run.is_main:
         members = [m for m in run.summaries if m["kind"] != "ensemble"]
         metrics = fit_ensemble(run.output_dir, members, data.label_names, inputs, weights, run.primary_metric)
+        sampled = [m["train_evaluation"] for m in members if "train_evaluation" in m]
+        if sampled:  # its train figures are its members' votes on their sample
+            metrics["train_evaluation"] = sampled[0]
         write_json(metrics, run.output_dir / ENSEMBLE / "metrics.json")
         run.summaries.append(metrics)
     PartialState().wait_for_everyone()

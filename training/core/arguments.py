@@ -163,6 +163,14 @@ class RunArguments:
         default=1,
         metadata={"help": "Train each model this many times with seeds seed, seed+1, ...: mean and std of the scores."},
     )
+    train_eval_samples: int = field(
+        default=20_000,
+        metadata={
+            "help": "Score the training split (its figures beside validation and test, the overfitting gap) on a "
+            "fixed stratified sample of this many examples when it holds more (0: every example): predicting a "
+            "220,000-image training split costs more than a quick run's training."
+        },
+    )
     ensemble_weights: str = field(
         default="auto",
         metadata={
@@ -177,6 +185,8 @@ class RunArguments:
             raise UserError(f"--cv_folds must be 0 (off) or at least 2 (got {self.cv_folds}).")
         if self.top_losses < 0:
             raise UserError(f"--top_losses must be 0 (none) or more (got {self.top_losses}).")
+        if self.train_eval_samples < 0:
+            raise UserError(f"--train_eval_samples must be 0 (every example) or more (got {self.train_eval_samples}).")
         if self.seeds < 1:
             raise UserError(f"--seeds must be at least 1 (got {self.seeds}).")
         if self.ensemble_weights not in ENSEMBLE_WEIGHINGS:

@@ -276,7 +276,7 @@ def subsample(dataset: Dataset, max_samples: int | None, seed: int) -> Dataset:
     """At most ``max_samples`` examples, stratified when every class can keep one."""
     if max_samples is None or len(dataset) <= max_samples:
         return dataset
-    labels = np.array(dataset["label"])
+    labels = np.array(dataset.with_format(None)["label"])  # not through a transform (images become pixels)
     try:
         keep, _ = train_test_split(np.arange(len(labels)), train_size=max_samples, stratify=labels, random_state=seed)
     except ValueError:

@@ -31,6 +31,7 @@ from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, Traini
 from transformers.trainer_utils import TrainOutput, get_last_checkpoint
 
 from training.core.analysis import analyse_errors, plot_curves_of
+from training.core.data import SPLITS, subsample
 from training.core.errors import UserError
 from training.core.metrics import (
     best_threshold,
@@ -276,12 +277,15 @@ def train_and_evaluate(
     inputs: EvaluationInputs,
     resume: bool,
     more_measurements: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    train_eval_samples: int = 0,
 ) -> dict[str, Any]:
     """Train the prepared model on its train split, keep its best validation epoch, evaluate every split,
     save it under ``output_dir/<name>`` and return its ``metrics.json`` content.
 
-    ``more_measurements`` (cross-validation, other seeds) gets the metrics and returns what to add
-    to them; it runs before ``metrics.json`` is written, so an interrupted run redoes it."""
+    The train split is scored on a fixed stratified sample of ``train_eval_samples`` examples when it holds more
+    (0: all), recorded as ``train_evaluation``. ``more_measurements`` (cross-validation, other seeds) gets the
+    metrics and returns what to add to them; it runs before ``metrics.json`` is written, so an interrupted run
+    redoes it."""
     run = prepared.run
     model_dir = output_dir / run.name
     checkpoints = model_dir / CHECKPOINTS
@@ -291,11 +295,16 @@ def train_and_evaluate(
         logger.info("Resuming %s from %s", run.name, last_checkpoint)
     train_output = trainer.train(resume_from_checkpoint=last_checkpoint)
 
-    # Every process predicts its share of each split (Trainer gathers them); only the main one writes.
-    predictions = {split: _predict(trainer, prepared.encoded[split]) for split in ("train", "validation", "test")}
+    # Every process predicts its share of each split (Trainer gathers them); only the main one writes. The same
+    # seed draws the same train sample for every model of the run, so the ensemble can weigh them on it.
+    train_split = prepared.encoded["train"]
+    scored = {"train": subsample(train_split, train_eval_samples or None, prepared.training_args.seed)}
+    predictions = {split: _predict(trainer, scored.get(split, prepared.encoded[split])) for split in SPLITS}
     metrics = {}
     if trainer.is_world_process_zero():
         metrics = _save_model(trainer, prepared, train_output, predictions, label_names, primary_metric, inputs)
+        if len(scored["train"]) < len(train_split):
+            metrics["train_evaluation"] = {"sample": len(scored["train"]), "of": len(train_split), "stratified": True}
         if more_measurements:
             metrics.update(more_measurements(metrics))
         write_json(metrics, model_dir / "metrics.json")

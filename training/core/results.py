@@ -63,6 +63,8 @@ def overfitting_note(metrics: dict[str, Any], primary_metric: str) -> dict[str, 
         verdict = "mild overfitting"
     else:
         verdict = "no sign of overfitting"
+    sample = metrics.get("train_evaluation")
+    on_sample = f" (train on a stratified sample of {sample['sample']:,} of {sample['of']:,})" if sample else ""
     return {
         "metric": primary_metric,
         "train": train,
@@ -71,8 +73,9 @@ def overfitting_note(metrics: dict[str, Any], primary_metric: str) -> dict[str, 
         "train_validation_gap": round(gap, 4),
         "validation_test_gap": round(validation - test, 4),
         "verdict": verdict,
+        **({"train_sample": sample["sample"], "train_size": sample["of"]} if sample else {}),
         "text": (
-            f"{primary_metric}: train {train:.3f}, validation {validation:.3f}, test {test:.3f}; "
+            f"{primary_metric}: train {train:.3f}, validation {validation:.3f}, test {test:.3f}{on_sample}; "
             f"train-validation gap {gap:+.3f}: {verdict}."
         ),
     }

@@ -507,8 +507,11 @@ def appendix_sections(run: Run, figures: Path) -> list[Section]:
         code=f"pd.DataFrame({{m['name']: m['hyperparameters'] for m in results[{number}]['models']}})",
     ))  # fmt: skip
     notes = results["overfitting"]
+    sampled = next((v for v in notes.values() if "train_sample" in v), None)
+    on_sample = (f" The train figures are on a fixed stratified sample of {sampled['train_sample']:,} of the "
+                 f"{sampled['train_size']:,} training examples." if sampled else "")  # fmt: skip
     blocks.append(Table(
-        f"overfit-{number}", "The primary metric by split, and the train-validation gap.",
+        f"overfit-{number}", f"The primary metric by split, and the train-validation gap.{on_sample}",
         ["model", "train", "validation", "test", "gap", "verdict"],
         [[name, f"{v['train']:.3f}", f"{v['validation']:.3f}", f"{v['test']:.3f}", f"{v['train_validation_gap']:+.3f}",
           v["verdict"]] for name, v in notes.items()],
