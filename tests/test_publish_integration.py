@@ -187,6 +187,27 @@ def test_the_pushed_ensemble_votes_with_its_pushed_members(hub, text_run, tmp_pa
     assert got["hub"] == got["local"] and len(got["hub"][0]) == 2
 
 
+def test_predict_reads_a_pushed_model_and_ensemble_by_repo_id(hub, text_run, tmp_path):
+    """training/predict.py with Hub ids (the ensemble finds its members in the repos beside it): the same file as
+    with the local folders; a repo that does not exist is one message and no output."""
+    output, _ = text_run
+    texts = tmp_path / "new.csv"
+    texts.write_text("id,review\n" + "".join(f"r{i},{t}\n" for i, t in enumerate(TEXTS)), encoding="utf-8")
+    predict = [sys.executable, str(ROOT / "training" / "predict.py"), "--input_file", str(texts), "--id_column", "id"]
+    for name in ("scratch-simple", "ensemble"):
+        env = hub_env(hub, tmp_path / f"cache-{name}")
+        run_with_hub([*predict, "--model", f"{HUB_USER}/reviews-{name}", "--output", str(tmp_path / f"{name}-hub.csv")],
+                     env, cwd=tmp_path)  # fmt: skip
+        run_with_hub([*predict, "--model", str(output / name), "--output", str(tmp_path / f"{name}-local.csv")], env,
+                     cwd=tmp_path)  # fmt: skip
+        hub_rows = (tmp_path / f"{name}-hub.csv").read_text()
+        assert hub_rows == (tmp_path / f"{name}-local.csv").read_text() and hub_rows.count("\n") == 4
+    missing = run_with_hub([*predict, "--model", f"{HUB_USER}/no-such-model", "--output", str(tmp_path / "no.csv")],
+                           hub_env(hub, tmp_path / "cache-missing"), cwd=tmp_path, expect=2)  # fmt: skip
+    assert "could not load the model config of Hub model id" in missing.stderr and "Traceback" not in missing.stderr
+    assert not (tmp_path / "no.csv").exists()
+
+
 def test_image_publish_round_trips_and_the_card_runs_as_written(hub, image_run, tmp_path):
     output, log = image_run
     image = str(output / "scratch-simple" / "example.png")
