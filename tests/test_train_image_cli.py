@@ -1,8 +1,12 @@
-"""Bad input to train_image.py: one clear message, exit code 2, and nothing written."""
+"""Bad input to train_image.py: one clear message, exit code 2, and nothing written; and a labels CSV
+(Kaggle's layout) through the whole script."""
+
+import json
+import sys
 
 import pytest
 
-from tests.conftest import run_main, write_image
+from tests.conftest import run_main, write_csv, write_image
 from training.train_image import main
 
 
@@ -53,3 +57,44 @@ def test_missing_folder_and_unreachable_hub_dataset(tmp_path, capsys):
     code, err = run_script(["--dataset_name", "someone/no-such-images", "--output_dir", str(tmp_path / "o")], capsys)
     assert code == 2 and "could not load dataset 'someone/no-such-images'" in err and "--train_dir" in err
     assert not (tmp_path / "o").exists()
+
+
+def cancer_patches(root, count: int = 16) -> None:
+    """Kaggle's histopathologic-cancer-detection layout in little: train/<id>.tif, and train_labels.csv (id,label)
+    naming each image without its extension."""
+    rows = []
+    for i in range(count):
+        image_id = f"{i:04x}{'ab' * 8}"
+        write_image(root / "train" / f"{image_id}.tif", "RGB", (24, 24), seed=i)
+        rows.append({"id": image_id, "label": i % 2})
+    write_csv(root / "train_labels.csv", rows)
+
+
+def test_labels_file_trains_like_class_folders(tmp_path, monkeypatch):
+    cancer_patches(tmp_path)
+    output = tmp_path / "out"
+    argv = ["--train_dir", str(tmp_path / "train"), "--labels_file", str(tmp_path / "train_labels.csv"),
+            "--models", "scratch-simple", "--num_train_epochs", "1", "--max_train_samples", "8",
+            "--validation_split_percentage", "25", "--test_split_percentage", "25", "--latency_samples", "2",
+            "--output_dir", str(output)]  # fmt: skip
+    monkeypatch.setattr(sys, "argv", ["train_image.py", *argv])
+    main()
+    dataset = json.loads((output / "dataset.json").read_text())
+    assert dataset["label_names"] == ["0", "1"]
+    assert dataset["num_examples"] == {"train": 8, "validation": 4, "test": 4}
+    assert dataset["examples"]["1"][0].endswith(".tif")
+    results = json.loads((output / "results.json").read_text())
+    assert [m["name"] for m in results["models"]] == ["scratch-simple"]
+
+
+def test_labels_file_naming_missing_images_ends_with_one_message(tmp_path, capsys):
+    cancer_patches(tmp_path)
+    with (tmp_path / "train_labels.csv").open("a") as handle:
+        handle.write("f00dfeed,1\n")
+    output = tmp_path / "out"
+    argv = ["--train_dir", str(tmp_path / "train"), "--labels_file", str(tmp_path / "train_labels.csv"),
+            "--output_dir", str(output)]  # fmt: skip
+    code, err = run_script(argv, capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "1 of 17 rows of --labels_file" in err and "'f00dfeed'" in err and "--allow_missing_images" in err
+    assert not output.exists()
