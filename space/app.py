@@ -78,6 +78,13 @@ def _outputs(prediction: Prediction, models: list[ModelEntry]) -> list[Any]:
     return [*values, prediction.agreement]
 
 
+def _threshold_notes(prediction: Prediction, models: list[ModelEntry]) -> list[Any]:
+    """Per model, the line under its answer naming the class its decision threshold predicts where gr.Label's
+    heading (always the most probable class) is not it; hidden elsewhere."""
+    notes = [catalog.threshold_note(entry, prediction.labels.get(entry.name, {})) for entry in models]
+    return [gr.update(value=note, visible=bool(note)) for note in notes]
+
+
 def _legend(kind: str, explanations: Explanations) -> str:
     """What the colours mean, and each model's method (named once where several share it)."""
     if not explanations.explained:
@@ -212,6 +219,7 @@ def _try_it(section: Section) -> None:
             agreement = gr.Markdown(elem_id=f"{section.kind}-agreement")
         with gr.Column(scale=3):
             outputs: list[Any] = [status]
+            notes: list[Any] = []  # what a thresholded model predicts, where its Label's heading is not that class
             explained: list[Any] = []  # each model's explanation, shown under its answer once Why? is clicked
             with gr.Row():
                 for entry in models:
@@ -220,6 +228,9 @@ def _try_it(section: Section) -> None:
                             label=entry.name,
                             num_top_classes=catalog.TOP_K,
                             elem_id=f"{section.kind}-label-{catalog.slug(entry.name)}",
+                        )
+                        notes.append(
+                            gr.Markdown(visible=False, elem_id=f"{section.kind}-predicts-{catalog.slug(entry.name)}")
                         )
                         latency = gr.Markdown(elem_id=f"{section.kind}-latency-{catalog.slug(entry.name)}")
                         outputs += [label, latency]
@@ -233,22 +244,28 @@ def _try_it(section: Section) -> None:
     predict, explain = PREDICT[section.kind], EXPLAIN[section.kind]
 
     def classify(value: Any) -> list[Any]:
+        prediction = predict(section, value)
+        return [*_outputs(prediction, models), *_threshold_notes(prediction, models)]
+
+    def classify_api(value: Any) -> list[Any]:
         return _outputs(predict(section, value), models)
 
     def explain_all(value: Any) -> list[Any]:
         return _why_outputs(explain(section, value, models), models, section.kind)
 
-    run.click(classify, inputs=source, outputs=outputs, api_name=f"predict_{section.kind}")
+    # The page also shows the threshold notes; predict_<kind> (on a hidden button) keeps the outputs it always had.
+    run.click(classify, inputs=source, outputs=[*outputs, *notes], api_name=False)
+    gr.Button(visible=False).click(classify_api, inputs=source, outputs=outputs, api_name=f"predict_{section.kind}")
     # Explanations only on demand: one costs as much as tens of predictions. Programs use explain_<kind>_<model>.
     why.click(explain_all, inputs=source, outputs=[status, legend, *explained], api_name=False, **EXPLAIN_CONCURRENCY)
     if section.kind == "text":
-        source.submit(classify, inputs=source, outputs=outputs, api_name=False)
+        source.submit(classify, inputs=source, outputs=[*outputs, *notes], api_name=False)
     examples = EXAMPLES[section.kind](section)
     if examples and models:
         gr.Examples(
             examples=[[e] for e in examples],
             inputs=source,
-            outputs=outputs,
+            outputs=[*outputs, *notes],
             fn=classify,
             cache_examples=True,
             cache_mode="lazy",
@@ -258,8 +275,8 @@ def _try_it(section: Section) -> None:
     # Two API endpoints per model (on a hidden button) for programs and for measuring each model alone.
     # Predictions skip the queue (POST /gradio_api/run/<name>, one round trip): a prediction takes a few
     # milliseconds, and the queue's own bookkeeping costs about 20 ms a request on two cores. The
-    # Classify button's endpoint (all models at once, what the page uses) stays queued, and so do the
-    # explanations (EXPLAIN_CONCURRENCY).
+    # Classify button and predict_<kind> (all models at once) stay queued, and so do the explanations
+    # (EXPLAIN_CONCURRENCY).
     for i, entry in enumerate(models):
         single = gr.Button(visible=False)
 
@@ -382,7 +399,11 @@ def _dataset(section: Section) -> None:
         examples = description.get("examples", {})
         gr.Markdown(
             "### Examples\n\n"
-            + "\n".join(f"- **{label}**: {text}" for label, texts in examples.items() for text in texts)
+            + "\n".join(
+                f"- **{catalog.markdown_text(label)}**: {catalog.markdown_text(text)}"
+                for label, texts in examples.items()
+                for text in texts
+            )
         )
 
 

@@ -7,6 +7,7 @@ A source is a run directory (its ``results.json`` lists the models; ``dataset.js
 data), a model directory, or a Hub repo id. Paths are relative to the config file.
 """
 
+import html
 import json
 import logging
 import re
@@ -74,6 +75,11 @@ class ModelEntry:
         ensemble has not: its members' explanations are its explanation)."""
         processors = ("tokenizer", "image_processor", "feature_extractor")
         return any(getattr(self.classifier, a, None) is not None for a in processors)
+
+    @property
+    def config(self) -> Any:
+        """The model's config (its ``id2label``, and its ``decision_threshold`` where one was chosen), if any."""
+        return getattr(getattr(self.classifier, "model", None), "config", None)
 
     @cached_property  # read once, after loading has found the files
     def metrics(self) -> dict[str, Any] | None:
@@ -179,6 +185,12 @@ def is_path(source: str) -> bool:
 def slug(name: str) -> str:
     """A model or tab name as it appears in element ids and API names: ``glove_lstm``."""
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def markdown_text(text: str) -> str:
+    """``text`` (a class name from the user's data) shown as it is in Markdown: its Markdown punctuation
+    backslashed, then its HTML escaped (an ``<img onerror=...>`` class must stay text)."""
+    return html.escape(re.sub(r"([\\`*_{}\[\]()#+\-.!|~])", r"\\\1", str(text)))
 
 
 def api_name(kind: str, model: str, prefix: str = "") -> str:
@@ -315,12 +327,12 @@ class Prediction:
         if len(tops) < 2:
             return ""
         if len(set(tops.values())) == 1:
-            return f"All {len(tops)} models agree: **{next(iter(tops.values()))}**."
+            return f"All {len(tops)} models agree: **{markdown_text(next(iter(tops.values())))}**."
         classes = list(dict.fromkeys(tops.values()))  # in model order, so the sentence is stable
         votes = sorted(classes, key=lambda c: -list(tops.values()).count(c))
         return (
             "The models disagree: "
-            + "; ".join(f"**{c}** ({', '.join(n for n, t in tops.items() if t == c)})" for c in votes)
+            + "; ".join(f"**{markdown_text(c)}** ({', '.join(n for n, t in tops.items() if t == c)})" for c in votes)
             + "."
         )
 
@@ -338,6 +350,17 @@ def follow_threshold(scores: list[dict[str, Any]], config: Any) -> list[dict[str
     return sorted(scores, key=lambda s: s["label"] != names[int(predicted)])
 
 
+def threshold_note(entry: ModelEntry, scores: dict[str, float]) -> str:
+    """A Markdown line naming the class ``entry`` predicts (first in ``scores``, as ``_run`` orders them) and its
+    decision threshold, where that class is not the most probable one; empty otherwise (no threshold, or the two
+    agree), as ``gr.Label`` then heads its answer with the right class."""
+    threshold = getattr(entry.config, "decision_threshold", None)
+    if threshold is None or not scores or next(iter(scores)) == max(scores, key=scores.get):
+        return ""
+    predicted, positive = markdown_text(next(iter(scores))), markdown_text(entry.config.id2label[1])
+    return f"Predicts **{predicted}** (its decision threshold: P({positive}) >= {threshold:.3f}, chosen on validation)"
+
+
 def _run(models: list[ModelEntry], value: Any, message: str, **kwargs: Any) -> Prediction:
     prediction = Prediction(message, {}, {})
     for entry in models:
@@ -349,7 +372,7 @@ def _run(models: list[ModelEntry], value: Any, message: str, **kwargs: Any) -> P
                 prediction.errors[entry.name] = f"{type(error).__name__}: {error}"
                 continue
             prediction.latency_ms[entry.name] = (time.perf_counter() - start) * 1000
-        scores = follow_threshold(scores, getattr(getattr(entry.classifier, "model", None), "config", None))
+        scores = follow_threshold(scores, entry.config)
         prediction.labels[entry.name] = {s["label"]: float(s["score"]) for s in scores}
     return prediction
 

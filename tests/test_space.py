@@ -10,6 +10,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -285,6 +286,43 @@ def test_app_builds_with_one_endpoint_per_model(section, tmp_path, monkeypatch):
     assert "**broken** is unavailable: OSError: no such repo" in markdown
     # A run from before the curves and the error analysis: none of their figures, and no empty places for them.
     assert not [c for c in components if c["type"] == "image"] and "mistakes" not in markdown
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"  # a class name from the user's data
+
+
+def test_a_thresholded_model_says_the_class_it_predicts(section, tmp_path, monkeypatch):
+    """gr.Label heads each answer with the most probable class: where a model's decision threshold predicts the
+    other one, a line under its answer says so (the class name escaped); elsewhere that line stays hidden, and
+    predict_text keeps the outputs it always had."""
+    monkeypatch.setenv("GRADIO_EXAMPLES_CACHE", str(tmp_path / "examples"))
+    import app
+
+    small = section.models[0].classifier
+    small.scores = {"calm": 0.6, HOSTILE: 0.4}
+    small.config = SimpleNamespace(decision_threshold=0.372, id2label={0: "calm", 1: HOSTILE})
+    prediction = catalog.predict_text(section, "a fire downtown")
+    assert list(prediction.labels["small"]) == [HOSTILE, "calm"]
+    tuned, plain = app._threshold_notes(prediction, section.available)
+    shown = "&lt;img src=x onerror=alert\\(1\\)&gt;"
+    assert tuned["visible"] and tuned["value"] == (
+        f"Predicts **{shown}** (its decision threshold: P({shown}) >= 0.372, chosen on validation)"
+    )
+    assert not plain["visible"] and plain["value"] == ""  # no threshold: nothing shown
+    assert prediction.agreement == f"The models disagree: **{shown}** (small); **pos** (big)."
+    small.scores = {"calm": 0.7, HOSTILE: 0.3}  # the threshold predicts the most probable class: the Label says it
+    calm = catalog.predict_text(section, "calm")
+    assert not any(note["visible"] for note in app._threshold_notes(calm, section.models))
+
+    demo = app.build_app([section])
+    notes = {c["id"]: c["props"] for c in demo.config["components"] if "-predicts-" in str(c["props"].get("elem_id"))}
+    assert [n["elem_id"] for n in notes.values()] == ["text-predicts-small", "text-predicts-big"]
+    assert not any(n["visible"] for n in notes.values())
+    # The Classify button, the text box's Enter and the examples show them; no documented endpoint returns them.
+    showing = [d for d in demo.config["dependencies"] if set(notes) <= set(d["outputs"])]
+    assert len(showing) >= 2 and not [d["api_name"] for d in showing if d["api_visibility"] == "public"]
+    predict = [d for d in demo.config["dependencies"] if d["api_name"] == "predict_text"]
+    assert len(predict) == 1 and len(predict[0]["outputs"]) == 1 + 2 * 2 + 1  # status, (label, latency)s, agreement
 
 
 def test_a_run_on_several_text_columns_asks_for_them_in_the_documented_format(section, tmp_path, monkeypatch):
