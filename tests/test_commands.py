@@ -10,6 +10,9 @@ from tests.conftest import ROOT
 COMMANDS = [
     ["training/train_text.py"],
     ["training/train_image.py"],
+    ["training/train_timeseries.py"],
+    ["training/predict.py"],
+    ["-m", "training.predict"],
     ["training/sweep.py"],
     ["training/ablate.py"],
     ["-m", "training.report"],

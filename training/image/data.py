@@ -346,12 +346,12 @@ def list_images(root: Path) -> list[str]:
 
 
 def index_images(relatives: list[str]) -> dict[str, str | None]:
-    """Each image (its path under the folder) by every id a labels CSV may give it: that path, its file name,
-    and its file name without the extension. An id that several files share maps to None."""
+    """Each image (its path under the folder) by every id a labels CSV may give it: that path and its file name,
+    each with or without the extension. An id that several files share maps to None."""
     index: dict[str, str | None] = {}
     for relative in relatives:
         name = relative.rpartition("/")[2]
-        for key in {relative, name, os.path.splitext(name)[0]}:
+        for key in {relative, os.path.splitext(relative)[0], name, os.path.splitext(name)[0]}:
             index[key] = relative if index.get(key, relative) == relative else None
     return index
 

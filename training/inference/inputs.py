@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from training.core.errors import UserError
 from training.core.fields import join_fields
 from training.core.files import FILE_BUILDERS, detect_delimiter
-from training.image.data import IMAGE_EXTENSIONS
+from training.image.data import IMAGE_EXTENSIONS, index_images, list_images
 
 logger = logging.getLogger(__name__)
 
@@ -135,15 +135,10 @@ def image_files(root_str: str) -> list[Path]:
     root = Path(root_str)
     if not root.is_dir():
         raise UserError(f"--image_dir {root} is not a folder. Give the folder that holds the images.")
-    found = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [
-            Path(folder) / f for f in files if not f.startswith(".") and Path(f).suffix.lower() in IMAGE_EXTENSIONS
-        ]
+    found = [root / relative for relative in list_images(root)]
     if not found:
         raise UserError(f"--image_dir {root} holds no image files ({', '.join(sorted(IMAGE_EXTENSIONS)[:8])}, ...).")
-    return sorted(found)
+    return found
 
 
 def image_id(path: Path, root: Path, with_extension: bool = False) -> str:
@@ -152,10 +147,21 @@ def image_id(path: Path, root: Path, with_extension: bool = False) -> str:
     return relative.as_posix() if with_extension else relative.with_suffix("").as_posix()
 
 
-def images_by_id(root: Path, files: list[Path]) -> dict[str, Path]:
-    """Each image under ``root`` by its id with and without its extension (a CSV may spell either)."""
-    found = {image_id(f, root): f for f in files}
-    return found | {image_id(f, root, with_extension=True): f for f in files}
+def images_by_id(root: Path, files: list[Path], ids: list[str], where: str) -> list[Path]:
+    """The image of each id (its file name with or without the extension, or its path under ``root``), as training
+    finds a labels CSV's images; an id without one, or shared by several files, stops with one message."""
+    index = index_images([f.relative_to(root).as_posix() for f in files])
+    missing = [i for i in ids if i not in index]
+    if missing:
+        raise UserError(
+            f"{len(missing)} id(s) of {where} have no image in {root}: {', '.join(missing[:LISTED])}. Check "
+            "--image_dir and --id_column."
+        )
+    shared = [i for i in ids if index[i] is None]
+    if shared:
+        raise UserError(f"the id(s) {', '.join(shared[:LISTED])} of {where} match several files in {root}: give their "
+                        "paths under the folder as ids.")  # fmt: skip
+    return [root / index[i] for i in ids]
 
 
 class _ImageFiles(torch.utils.data.Dataset):

@@ -185,14 +185,7 @@ def image_ids_to_paths(
     columns = [str(c) for c in frames[0].columns]
     readers.require_columns(columns, [id_column], ids_file, "a CSV of image ids", "--id_column")
     ids = [str(i) for frame in frames for i in frame[id_column].tolist()]
-    found = readers.images_by_id(root, files)
-    missing = [i for i in ids if i not in found]
-    if missing:
-        raise UserError(
-            f"{len(missing)} id(s) of {ids_file} have no image in {root}: {', '.join(missing[: readers.LISTED])}. "
-            "Check --image_dir and --id_column."
-        )
-    return [found[i] for i in ids], ids
+    return readers.images_by_id(root, files, ids, ids_file), ids
 
 
 @dataclass
