@@ -3,10 +3,15 @@ submissions in the sample's form; and bad input ending in one message, exit code
 
 import csv
 import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import sentiment_data, write_csv, write_image
+from tests.conftest import ROOT, sentiment_data, write_csv, write_image
 from tests.test_timeseries_data import long_frame, waves, wide_frame
 from tests.tiny_models import tiny_resnet
 from training.core.ensemble import save_ensemble
@@ -171,8 +176,9 @@ def test_bad_input_ends_in_one_message_and_no_output(text_run, tmp_path, capsys,
 def test_models_that_are_not_ours_or_cannot_be_found_are_one_message(text_run, tmp_path, capsys):
     inputs = write_csv(tmp_path / "new.csv", [{"review": "a b"}])
     (tmp_path / "empty").mkdir()
-    for model, message in [(str(tmp_path / "empty"), "has no config.json"), (str(tmp_path / "nope"), "not a model folder"),
-                           ("someone/no-such-model", "could not load the model config of Hub model id")]:  # fmt: skip
+    cases = [(str(tmp_path / "empty"), "has no config.json"), (str(tmp_path / "nope"), "not a model folder"),
+             ("someone/no-such-model", "could not load the model config of Hub model id")]  # fmt: skip
+    for model, message in cases:
         code, err = predict(
             ["--model", model, "--input_file", str(inputs), "--output", str(tmp_path / "o.csv")], capsys
         )
@@ -181,8 +187,8 @@ def test_models_that_are_not_ours_or_cannot_be_found_are_one_message(text_run, t
                          "--output", str(tmp_path / "o.csv")], capsys)  # fmt: skip
     assert code == 2 and "has no model 'bert'" in err
     (tmp_path / "o.csv").write_text("keep")
-    code, err = predict(["--run", str(text_run / "run"), "--input_file", str(inputs), "--output", str(tmp_path / "o.csv")],
-                        capsys)  # fmt: skip
+    argv = ["--run", str(text_run / "run"), "--input_file", str(inputs), "--output", str(tmp_path / "o.csv")]
+    code, err = predict(argv, capsys)
     assert code == 2 and "--overwrite_output" in err and (tmp_path / "o.csv").read_text() == "keep"
     assert not list(tmp_path.glob(".o.csv*"))
 
@@ -241,7 +247,8 @@ def test_images_of_a_folder_are_predicted_as_the_pipeline_does(image_models, tmp
         for row, scores in zip(rows, expected, strict=True):
             assert float(row["probability_LABEL_1"]) == pytest.approx(scores["LABEL_1"], abs=1e-5)
     code, err = predict(["--model", str(image_models / "run" / "first"), "--image_dir", str(image_models / "test"),
-                         "--strict_images", "--output", str(tmp_path / "strict.csv"), "--num_workers", "0"], capsys)  # fmt: skip
+                         "--strict_images", "--output", str(tmp_path / "strict.csv"), "--num_workers", "0"],
+                        capsys)  # fmt: skip
     assert code == 2 and "broken.png" in err and not (tmp_path / "strict.csv").exists()
 
 
@@ -295,3 +302,53 @@ def test_time_series_from_a_long_table_and_the_wrong_channel_count(series_run, t
                          str(tmp_path / "wide-out.csv")], capsys)  # fmt: skip
     assert code == 2 and "reads series of 2 channel(s), but 3 series have another count" in err
     assert not (tmp_path / "wide-out.csv").exists()
+
+
+def readme_commands(heading: str) -> list[list[str]]:
+    """The shell commands of each bash block of a README section, continuations joined, comments dropped."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+    blocks = [block.replace("\\\n", " ") for block in re.findall(r"```bash\n(.*?)```", section, re.S)]
+    return [[line.strip() for line in b.splitlines() if line.strip() and not line.startswith("#")] for b in blocks]
+
+
+@pytest.mark.slow
+def test_readme_competition_commands_run_as_written(tmp_path):
+    """The README's two competitions, as printed there, on small made-up files in the competitions' layouts: each
+    training command, then its submission in the sample's form."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from patches import write_competition
+
+    tweets, cancer = readme_commands("## Predictions for new data and competition submissions")
+    data = tmp_path / "data" / "tweets"
+    data.mkdir(parents=True)
+    words = {1: ["fire", "flood", "earthquake", "evacuation", "storm"], 0: ["lovely", "music", "lunch", "film", "game"]}
+    rows = [
+        {
+            "id": i,
+            "keyword": words[i % 2][i % 5] if i % 3 else "",
+            "location": "",
+            "target": i % 2,
+            "text": f"{words[i % 2][(i // 2) % 5]} {words[i % 2][(i // 3) % 5]} today number {i}",
+        }
+        for i in range(80)
+    ]
+    write_csv(data / "train.csv", rows, ["id", "keyword", "location", "text", "target"])
+    write_csv(data / "test.csv", [{k: v for k, v in r.items() if k != "target"} | {"id": 1000 + r["id"]}
+                                  for r in rows[:12]])  # fmt: skip
+    write_csv(data / "sample_submission.csv", [{"id": 1000 + r["id"], "target": 0} for r in reversed(rows[:12])])
+    write_competition(tmp_path / "data" / "cancer", train=60, test=8, seed=1, workers=1)
+    (tmp_path / "training").symlink_to(ROOT / "training")  # the commands run from a checkout's root
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    for command in [*tweets, *cancer]:
+        result = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, (command, result.stderr[-3000:])
+    submission = read(tmp_path / "outputs" / "tweets" / "submission.csv")
+    assert list(submission[0]) == ["id", "target"] and [r["id"] for r in submission] == [
+        str(1000 + r["id"]) for r in reversed(rows[:12])
+    ]
+    assert {r["target"] for r in submission} <= {"0", "1"}
+    sample = read(tmp_path / "data" / "cancer" / "sample_submission.csv")
+    patches = read(tmp_path / "outputs" / "cancer" / "submission.csv")
+    assert [r["id"] for r in patches] == [r["id"] for r in sample]
+    assert all(0 <= float(r["label"]) <= 1 for r in patches)

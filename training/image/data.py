@@ -8,7 +8,6 @@ reported up front (skipped with a warning, or an error with ``--strict_images``)
 crashing an epoch halfway.
 """
 
-import functools
 import hashlib
 import io
 import logging
@@ -37,6 +36,7 @@ from training.core.data import (
 )
 from training.core.errors import UserError
 from training.core.progress import progress, timed
+from training.image.transforms import AUGMENTATIONS
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +103,9 @@ class ImageDataArguments(DataArguments):
         default="auto",
         metadata={
             "help": "Training augmentation: none, crop (random resized crop), flip_crop (crop + horizontal flip), "
-            "or auto: flip_crop for photos, none for small images such as digits (flips turn a 2 into a "
-            "different shape)."
+            "flip_rotate (horizontal and vertical flips and quarter turns, every pixel kept: tissue patches, whose "
+            "label is in the centre), or auto: flip_crop for photos, none for small images such as digits (flips "
+            "turn a 2 into a different shape)."
         },
     )
 
@@ -117,8 +118,8 @@ class ImageDataArguments(DataArguments):
         for labels, folder in SPLIT_FLAGS.values():
             if getattr(self, labels) and not getattr(self, folder):
                 raise UserError(f"--{labels} labels the images of --{folder}: give --{folder} too.")
-        if self.augmentation not in ("auto", "none", "crop", "flip_crop"):
-            raise UserError(f"--augmentation must be auto, none, crop or flip_crop (got {self.augmentation!r}).")
+        if self.augmentation not in ("auto", *AUGMENTATIONS):
+            raise UserError(f"--augmentation must be auto, {', '.join(AUGMENTATIONS)} (got {self.augmentation!r}).")
 
 
 def image_key(value: dict[str, Any]) -> str:
@@ -128,23 +129,33 @@ def image_key(value: dict[str, Any]) -> str:
     return _file_digest(value["path"])
 
 
-@functools.lru_cache(maxsize=1_000_000)
+# What the check learnt of each file while it had its bytes: deduplication, the cross-split check, the small-image
+# rule and dataset.json read them instead of opening a quarter of a million files three more times.
+_DIGESTS: dict[str, str] = {}
+_SIZES: dict[str, tuple[int, int, str]] = {}
+
+
 def _file_digest(path: str) -> str:
-    # Cached: deduplication and the cross-split check hash the same training files.
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, lambda: hashlib.md5(usedforsecurity=False)).hexdigest()
+    if path not in _DIGESTS:
+        with open(path, "rb") as handle:
+            _DIGESTS[path] = hashlib.file_digest(handle, lambda: hashlib.md5(usedforsecurity=False)).hexdigest()
+    return _DIGESTS[path]
 
 
 def _check_image(path: str | Path) -> str | None:
-    """Why ``path`` cannot be used as an image, or None when it decodes."""
+    """Why ``path`` cannot be used as an image, or None when it decodes (then its digest and size are noted)."""
     suffix = os.path.splitext(path)[1]
     if suffix.lower() not in IMAGE_EXTENSIONS:
         return f"not an image file type ({suffix or 'no extension'})"
     try:
-        with PIL.Image.open(path) as image:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        with PIL.Image.open(io.BytesIO(data)) as image:
             image.load()  # decode fully: verify() alone misses truncated files
+            _SIZES[str(path)] = (image.width, image.height, image.mode)
     except Exception as error:  # PIL raises many types for broken files
         return f"cannot be decoded ({type(error).__name__}: {error})"
+    _DIGESTS[str(path)] = hashlib.md5(data, usedforsecurity=False).hexdigest()
     return None
 
 
@@ -485,6 +496,9 @@ def image_sizes(split: Dataset) -> list[tuple[int, int, str]]:
     """(width, height, mode) of every image of a split, from the file headers (no decoding)."""
     sizes = []
     for value in progress(split.cast_column("image", Image(decode=False))["image"], "Reading image sizes"):
+        if value.get("bytes") is None and value["path"] in _SIZES:  # noted by the check
+            sizes.append(_SIZES[value["path"]])
+            continue
         source = io.BytesIO(value["bytes"]) if value.get("bytes") is not None else value["path"]
         with PIL.Image.open(source) as image:
             sizes.append((image.width, image.height, image.mode))

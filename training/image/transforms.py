@@ -8,10 +8,11 @@ happens before it, on the PIL image.
 from collections.abc import Callable
 from typing import Any
 
+import torch
 from torchvision.transforms import v2
 from transformers.image_utils import load_image
 
-AUGMENTATIONS = ("none", "crop", "flip_crop")
+AUGMENTATIONS = ("none", "crop", "flip_crop", "flip_rotate")
 # Random resized crop: keep 50-100% of the image area, aspect ratio 3/4-4/3 (torchvision's default).
 CROP_SCALE = (0.5, 1.0)
 
@@ -28,6 +29,8 @@ def augmentation(kind: str, image_size: int, crop_pct: float) -> Callable[[Any],
     resize and centre crop (``crop_pct``) leave the model's ``image_size``."""
     if kind == "none":
         return None
+    if kind == "flip_rotate":  # every pixel kept: for images with no up and their label in the centre (tissue)
+        return v2.Compose([v2.RandomHorizontalFlip(), v2.RandomVerticalFlip(), RandomQuarterTurn()])
     steps: list[Any] = [v2.RandomResizedCrop(round(image_size / crop_pct), scale=CROP_SCALE)]
     if kind == "flip_crop":
         steps.append(v2.RandomHorizontalFlip())
@@ -45,3 +48,12 @@ def pixel_transform(processor: Any, augment: Callable[[Any], Any] | None = None)
         return {"pixel_values": processor(images, return_tensors="pt")["pixel_values"], "labels": batch["label"]}
 
     return transform
+
+
+class RandomQuarterTurn(torch.nn.Module):
+    """A turn by 0, 90, 180 or 270 degrees, drawn from torch's generator (seeded as the rest of training): exact
+    pixel moves, no interpolation."""
+
+    def forward(self, image: Any) -> Any:
+        turns = int(torch.randint(0, 4, ()).item())
+        return v2.functional.rotate(image, 90 * turns, expand=True) if turns else image
