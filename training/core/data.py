@@ -109,7 +109,7 @@ def integral_labels(splits: DatasetDict) -> DatasetDict:
     if not all(isinstance(s.features["label"], Value) and s.features["label"].dtype.startswith("float")
                for s in splits.values()):  # fmt: skip
         return splits
-    if not all(float(v).is_integer() for s in splits.values() for v in s["label"] if v is not None):
+    if not all(float(v).is_integer() for s in splits.values() for v in s["label"][:] if v is not None):
         return splits
     return DatasetDict({name: s.cast_column("label", Value("int64")) for name, s in splits.items()})
 
@@ -134,9 +134,9 @@ def encode_spelled_labels(splits: DatasetDict, class_names: str | None) -> tuple
     if isinstance(feature, ClassLabel):
         names = list(feature.names)
     else:
-        values = sorted(set(splits["train"]["label"]), key=lambda v: (str(type(v)), v))
+        values = sorted(set(splits["train"]["label"][:]), key=lambda v: (str(type(v)), v))
         for name, split in splits.items():
-            unseen = sorted({str(v) for v in split["label"]} - {str(v) for v in values})
+            unseen = sorted({str(v) for v in split["label"][:]} - {str(v) for v in values})
             if unseen:
                 raise UserError(
                     f"the {name} split has label(s) never seen in training: {', '.join(unseen[:10])}. "
@@ -153,7 +153,7 @@ def encode_spelled_labels(splits: DatasetDict, class_names: str | None) -> tuple
                 for name, split in splits.items()
             }
         )
-    present = set(splits["train"]["label"])
+    present = set(splits["train"]["label"][:])
     if len(present) < 2:
         only = names[next(iter(present))] if present else "none"
         raise UserError(
@@ -179,7 +179,7 @@ def drop_duplicates(
     """Keep the first occurrence of each input (compared by ``key``); returns the count removed."""
     seen: set[Hashable] = set()
     keep = []
-    for i, value in enumerate(progress(dataset[column], f"Looking for duplicates ({description})")):
+    for i, value in enumerate(progress(dataset[column][:], f"Looking for duplicates ({description})")):
         k = key(value)
         if k not in seen:
             seen.add(k)
@@ -208,7 +208,7 @@ def check_enough_rows(train: Dataset, held_out: dict[str, float], files_flags: s
 
     Sizes are computed as scikit-learn's ``train_test_split`` does: held-out counts rounded up."""
     names = train.features["label"].names
-    counts = np.bincount(np.asarray(train["label"], dtype=int), minlength=len(names))
+    counts = np.bincount(np.asarray(train["label"][:], dtype=int), minlength=len(names))
     classes, rows, total = int((counts > 0).sum()), len(train), sum(held_out.values())
     held = math.ceil(rows * total / 100)
     sizes = {"train": rows - held}
@@ -247,10 +247,10 @@ def complete_splits(
         check_enough_rows(train, held_out, files_flags)
     if not has_validation and not has_test:
         held = (validation_percentage + test_percentage) / 100
-        keep, rest = _split_indices(np.array(train["label"]), held, seed)
+        keep, rest = _split_indices(np.array(train["label"][:]), held, seed)
         rest_split = train.select(rest)
         val_idx, test_idx = _split_indices(
-            np.array(rest_split["label"]), test_percentage / (validation_percentage + test_percentage), seed
+            np.array(rest_split["label"][:]), test_percentage / (validation_percentage + test_percentage), seed
         )
         splits = DatasetDict(
             train=train.select(keep), validation=rest_split.select(val_idx), test=rest_split.select(test_idx)
@@ -260,7 +260,7 @@ def complete_splits(
             f"{validation_percentage:g}/{test_percentage:g} % from the training data, stratified, seed {seed}"
         )
     elif not has_validation:
-        keep, val_idx = _split_indices(np.array(train["label"]), validation_percentage / 100, seed)
+        keep, val_idx = _split_indices(np.array(train["label"][:]), validation_percentage / 100, seed)
         splits = DatasetDict(train=train.select(keep), validation=train.select(val_idx), test=splits["test"])
         notes["split"] = f"validation = {validation_percentage:g} % of the training data, stratified, seed {seed}"
     elif not has_test:
@@ -276,7 +276,7 @@ def subsample(dataset: Dataset, max_samples: int | None, seed: int) -> Dataset:
     """At most ``max_samples`` examples, stratified when every class can keep one."""
     if max_samples is None or len(dataset) <= max_samples:
         return dataset
-    labels = np.array(dataset.with_format(None)["label"])  # not through a transform (images become pixels)
+    labels = np.array(dataset.with_format(None)["label"][:])  # not through a transform (images become pixels)
     try:
         keep, _ = train_test_split(np.arange(len(labels)), train_size=max_samples, stratify=labels, random_state=seed)
     except ValueError:
@@ -286,9 +286,9 @@ def subsample(dataset: Dataset, max_samples: int | None, seed: int) -> Dataset:
 
 def cross_split_overlap(splits: DatasetDict, key: Callable[[Any], Hashable], column: str) -> dict[str, int]:
     """How many validation/test inputs also occur in train (leakage that inflates scores)."""
-    train_keys = {key(v) for v in progress(splits["train"][column], "Comparing the splits (train)")}
+    train_keys = {key(v) for v in progress(splits["train"][column][:], "Comparing the splits (train)")}
     return {
-        name: sum(key(v) in train_keys for v in progress(splits[name][column], f"Comparing the splits ({name})"))
+        name: sum(key(v) in train_keys for v in progress(splits[name][column][:], f"Comparing the splits ({name})"))
         for name in ("validation", "test")
         if splits[name] is not splits["train"]
     }

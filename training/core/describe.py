@@ -30,7 +30,7 @@ def summary(values: list[float]) -> dict[str, float]:
 def example_indices(split: Dataset, label_names: list[str], per_class: int) -> dict[str, list[int]]:
     """Row indices of the first ``per_class`` examples of each class."""
     indices: dict[str, list[int]] = {name: [] for name in label_names}
-    for i, label in enumerate(split["label"]):
+    for i, label in enumerate(split["label"][:]):
         bucket = indices[label_names[label]]
         if len(bucket) < per_class:
             bucket.append(i)
@@ -49,7 +49,7 @@ def describe_dataset(
     num_classes = len(data.label_names)
     balance = {}
     for name in SPLITS:
-        counts = np.bincount(data.splits[name]["label"], minlength=num_classes)
+        counts = np.bincount(data.splits[name]["label"][:], minlength=num_classes)
         balance[name] = {
             label: {"count": int(c), "share": round(float(c) / max(int(counts.sum()), 1), 4)}
             for label, c in zip(data.label_names, counts, strict=True)

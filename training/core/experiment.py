@@ -111,7 +111,7 @@ def built_fingerprint(prepared: "PreparedModel") -> str:
     order, the processor (a learnt vocabulary), the weights' names, shapes and sums."""
     digest = hashlib.sha256()
     for name, split in prepared.encoded.items():
-        digest.update(f"{name}:{len(split)}:".encode() + np.asarray(split.with_format(None)["label"]).tobytes())
+        digest.update(f"{name}:{len(split)}:".encode() + np.asarray(split.with_format(None)["label"][:]).tobytes())
     processor = prepared.run.processor
     tokenizer = getattr(processor, "backend_tokenizer", None)
     digest.update((tokenizer.to_str() if tokenizer is not None else processor.to_json_string()).encode())
@@ -178,7 +178,7 @@ def _predict(trainer: Trainer, dataset: Dataset) -> tuple[np.ndarray, np.ndarray
     finally:
         trainer.args.train_sampling_strategy = strategy
     logits = output.predictions[0] if isinstance(output.predictions, tuple) else output.predictions
-    expected = np.asarray(dataset.with_format(None)["label"])
+    expected = np.asarray(dataset.with_format(None)["label"][:])
     if not np.array_equal(output.label_ids, expected):
         raise RuntimeError(
             f"prediction returned {len(output.label_ids)} labels for {len(expected)} examples, or not in their order"
@@ -486,7 +486,7 @@ def cross_validate(
     K-1 folds and scored on the held-out fold. The validation split still picks the best epoch and
     stops training, so the held-out fold's score is never used for a choice (no selection bias).
     ``check_folds`` first: ``workflow.train_model`` runs it before any training."""
-    labels = np.asarray(splits["train"]["label"])
+    labels = np.asarray(splits["train"]["label"][:])
     kfold = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     scores, runtimes, sizes = [], [], []
     for k, (train_idx, held_idx) in enumerate(kfold.split(np.zeros(len(labels)), labels), start=1):

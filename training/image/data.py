@@ -495,7 +495,7 @@ def load_image_data(args: ImageDataArguments, seed: int) -> ClassificationData:
 def image_sizes(split: Dataset) -> list[tuple[int, int, str]]:
     """(width, height, mode) of every image of a split, from the file headers (no decoding)."""
     sizes = []
-    for value in progress(split.cast_column("image", Image(decode=False))["image"], "Reading image sizes"):
+    for value in progress(split.cast_column("image", Image(decode=False))["image"][:], "Reading image sizes"):
         if value.get("bytes") is None and value["path"] in _SIZES:  # noted by the check
             sizes.append(_SIZES[value["path"]])
             continue
@@ -513,6 +513,6 @@ def has_small_images(split: Dataset) -> bool:
 
 def image_references(split: Dataset, split_name: str) -> list[str]:
     """How to find each image of a split again: its file path, or ``<split>[i]`` for in-memory images."""
-    values = split.cast_column("image", Image(decode=False))["image"]
+    values = split.cast_column("image", Image(decode=False))["image"][:]
     # Images held as bytes (digits, Hub datasets) may carry a file name that exists nowhere on disk.
     return [value["path"] if value.get("bytes") is None else f"{split_name}[{i}]" for i, value in enumerate(values)]
