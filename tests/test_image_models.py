@@ -134,3 +134,17 @@ def test_the_frozen_head_is_found_from_the_model(tmp_path, architecture, head):
     before = [m.running_mean.clone() for m in batchnorms]
     run.model.train()(pixel_values=torch.randn(2, 3, 32, 32))
     assert all(torch.equal(b, m.running_mean) for b, m in zip(before, batchnorms, strict=True))
+
+
+def test_the_scratch_models_never_upscale_photos():
+    """Their default resolution is capped at the images' median side (96-px patches train at 96, not 128);
+    --image_size and the small-image default are kept, and the pretrained backbone keeps its own."""
+    from training.image.lineup import scratch_size
+
+    assert scratch_size(ImageModelArguments(), small_images=False, native_side=96) == 96
+    assert scratch_size(ImageModelArguments(), small_images=False, native_side=500) == 128
+    assert scratch_size(ImageModelArguments(), small_images=False, native_side=None) == 128
+    assert scratch_size(ImageModelArguments(), small_images=True, native_side=8) == 32
+    assert scratch_size(ImageModelArguments(image_size=160), small_images=False, native_side=96) == 160
+    run = IMAGE_MODELS["scratch-simple"].build(ImageModelArguments(), LABELS, False, 96)
+    assert run.details["image_size"] == 96 and "at 96 px" in run.architecture

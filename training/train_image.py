@@ -31,7 +31,7 @@ from training.core.describe import describe_dataset
 from training.core.ensemble import ENSEMBLE
 from training.core.errors import run_cli
 from training.core.experiment import EvaluationInputs, PreparedModel
-from training.image.data import ImageDataArguments, has_small_images, image_references, load_image_data
+from training.image.data import ImageDataArguments, has_small_images, image_references, load_image_data, median_side
 from training.image.describe import image_examples, image_statistics, plot_examples
 from training.image.lineup import IMAGE_MODELS, ImageModelArguments
 from training.image.transforms import augmentation, pixel_transform, resolve_augmentation
@@ -73,7 +73,7 @@ def prepare(
     own = args.for_model(spec.defaults)
     small_images = "small_images" in data.notes
     set_seed(seed)
-    model_run = spec.build(own.model, data.label_names, small_images)
+    model_run = spec.build(own.model, data.label_names, small_images, median_side(splits["train"]))
     model_run.name, model_run.kind = name, spec.kind
     augment = resolve_augmentation(own.data.augmentation, small_images)
     logger.info("Built %s: %s; augmentation %s", name, model_run.architecture, augment)

@@ -505,10 +505,14 @@ def image_sizes(split: Dataset) -> list[tuple[int, int, str]]:
     return sizes
 
 
+def median_side(split: Dataset) -> int:
+    """The median of the images' shorter sides, in pixels."""
+    return int(np.median([min(w, h) for w, h, _ in image_sizes(split)]))
+
+
 def has_small_images(split: Dataset) -> bool:
     """Whether the median image side is below ``SMALL_IMAGE_SIDE`` (digits, MNIST, CIFAR...)."""
-    sides = [min(w, h) for w, h, _ in image_sizes(split)]
-    return float(np.median(sides)) < SMALL_IMAGE_SIDE
+    return median_side(split) < SMALL_IMAGE_SIDE
 
 
 def image_references(split: Dataset, split_name: str) -> list[str]:

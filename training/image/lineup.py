@@ -50,8 +50,8 @@ class ImageModelArguments:
         default=None,
         metadata={
             "help": "Training resolution in pixels (square). Default per model: scratch 32 for small images "
-            "(median side < 64 px, e.g. digits) and 128 for photos; pretrained 64 for small images and the "
-            "backbone's own (224) for photos."
+            "(median side < 64 px, e.g. digits) and 128 for photos, never above the photos' median side (96-px "
+            "patches: 96); pretrained 64 for small images and the backbone's own (224) for photos."
         },
     )
     freeze_backbone: bool = field(
@@ -98,8 +98,19 @@ def _scratch_cnn(config: ImageCNNConfig, architecture: str) -> ModelRun:
     return ModelRun(architecture, ImageCNNForImageClassification(config), scratch_processor(config.image_size), details)
 
 
-def build_scratch_simple(args: ImageModelArguments, label_names: list[str], small_images: bool) -> ModelRun:
-    size = args.image_size or SCRATCH_IMAGE_SIZE[not small_images]
+def scratch_size(args: ImageModelArguments, small_images: bool, native_side: int | None) -> int:
+    """A scratch CNN's resolution: ``--image_size``, else its default, never above the images' own median side (an
+    upscale adds no detail, only pixels to convolve: 96-px patches train at 96, not 128)."""
+    if args.image_size:
+        return args.image_size
+    default = SCRATCH_IMAGE_SIZE[not small_images]
+    return min(default, native_side) if native_side and not small_images else default
+
+
+def build_scratch_simple(
+    args: ImageModelArguments, label_names: list[str], small_images: bool, native_side: int | None = None
+) -> ModelRun:
+    size = scratch_size(args, small_images, native_side)
     config = ImageCNNConfig(design="plain", stage_channels=[32, 64, 128], image_size=size, **_labels(label_names))
     architecture = (
         f"small CNN at {size} px: 3 x (conv 3x3 -> ReLU -> max pool 2x2) with 32/64/128 channels "
@@ -108,8 +119,10 @@ def build_scratch_simple(args: ImageModelArguments, label_names: list[str], smal
     return _scratch_cnn(config, architecture)
 
 
-def build_scratch_complex(args: ImageModelArguments, label_names: list[str], small_images: bool) -> ModelRun:
-    size = args.image_size or SCRATCH_IMAGE_SIZE[not small_images]
+def build_scratch_complex(
+    args: ImageModelArguments, label_names: list[str], small_images: bool, native_side: int | None = None
+) -> ModelRun:
+    size = scratch_size(args, small_images, native_side)
     config = ImageCNNConfig(
         design="resnet", stage_channels=[32, 64, 128, 256], blocks_per_stage=2,
         stem_stride=2 if size >= 96 else 1,  # photos: halve the resolution first, as ResNet's stem does
@@ -195,7 +208,11 @@ def _resize_hub(processor: Any, size: int | None) -> tuple[Any, int, float]:
     return processor, int(side), 1.0
 
 
-def build_pretrained(args: ImageModelArguments, label_names: list[str], small_images: bool) -> ModelRun:
+def build_pretrained(
+    args: ImageModelArguments, label_names: list[str], small_images: bool, native_side: int | None = None
+) -> ModelRun:
+    """The pretrained backbone at its own resolution (``native_side`` does not change it: its filters were learnt
+    at that scale)."""
     path, base_model = resolve_backbone(args.model_name_or_path)
     try:
         model, loading = AutoModelForImageClassification.from_pretrained(
