@@ -85,7 +85,8 @@ def test_a_run_predicts_with_each_model_as_its_pipeline_does(text_run, tmp_path,
     rows = read(tmp_path / "out.csv")
     assert [r["id"] for r in rows] == ["x0", "x1", "x2", "x3"]
     for name in ("scratch-simple", "scratch-complex", "ensemble"):
-        expected = pipeline_scores("text-classification", text_run / "run" / name, texts, truncation=True)
+        # batch_size as any pipeline takes it, the ensemble's too
+        expected = pipeline_scores("text-classification", text_run / "run" / name, texts, truncation=True, batch_size=3)
         for row, scores in zip(rows, expected, strict=True):
             assert row[f"{name}_label"] == max(scores, key=scores.get)
             for label, score in scores.items():

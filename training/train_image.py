@@ -31,6 +31,7 @@ from training.core.describe import describe_dataset
 from training.core.ensemble import ENSEMBLE
 from training.core.errors import run_cli
 from training.core.experiment import EvaluationInputs, PreparedModel
+from training.core.progress import timed
 from training.image.data import ImageDataArguments, has_small_images, image_references, load_image_data, median_side
 from training.image.describe import image_examples, image_statistics, plot_examples
 from training.image.lineup import IMAGE_MODELS, ImageModelArguments
@@ -59,7 +60,9 @@ def load_data(args: ScriptArguments) -> ClassificationData:
     """Load the images, check every file, deduplicate and split; note whether they are small (digits)."""
     seed = args.training.seed
     data = finalize(load_image_data(args.data, seed), args.data.max_train_samples, args.data.max_eval_samples, seed)
-    if has_small_images(data.splits["train"]):
+    with timed("Read the training images' sizes"):
+        small = has_small_images(data.splits["train"])
+    if small:
         data.notes["small_images"] = "median side under 64 px: small-image defaults (resolution, no augmentation)"
     return data
 
@@ -93,7 +96,8 @@ def main() -> None:
 
     # Data: load, check every file, deduplicate, split; then describe it.
     data = load_data(args)
-    description = describe_dataset(data, image_statistics, image_examples)
+    with timed("Described the data"):
+        description = describe_dataset(data, image_statistics, image_examples)
     describe_run(run, description, args.run.primary_metric)
     if run.is_main:
         plot_examples(data.splits["train"], data.label_names, run.output_dir / "examples.png")

@@ -311,10 +311,12 @@ def deduplicate_and_split(
     with timed(f"Looked for duplicate {noun}"):
         for name in list(splits):
             splits[name], duplicates[name] = drop_duplicates(splits[name], key, column, f"{name} {noun}")
-    splits, notes = complete_splits(
-        splits, args.validation_split_percentage, args.test_split_percentage, seed, files_flags
-    )
-    overlap = cross_split_overlap(splits, key, column)
+    with timed(f"Split the {noun}"):
+        splits, notes = complete_splits(
+            splits, args.validation_split_percentage, args.test_split_percentage, seed, files_flags
+        )
+    with timed(f"Compared the splits' {noun}"):
+        overlap = cross_split_overlap(splits, key, column)
     if any(overlap.values()):
         logger.warning("%s shared with the training split (they inflate scores): %s", noun.capitalize(), overlap)
     return splits, {"duplicates_removed": duplicates, **notes, "overlap_with_train": overlap}
