@@ -3,13 +3,14 @@
     python bench/bench_predict.py                       # quick runs trained first, then every benchmark
     python bench/bench_predict.py --only throughput     # or: memory
 
-throughput: for the text ``transformer`` and ``scratch-simple`` (20,000 tweet-length texts) and the image
+throughput: for the text ``transformer`` (5,000 tweet-length texts) and ``scratch-simple`` (20,000) and the image
 ``pretrained`` and ``scratch-simple`` (2,000 96x96 TIFF patches, bench/patches.py), predict.py's own rate (reading,
 decoding, predicting and writing, from its log) against the bare forward pass of the same model over the same
 batches in one process: the texts already in memory (their tokenization counted, as every prediction needs it), the
 images already decoded (their processor counted). Target: end to end >= 0.8x the bare rate.
 memory: predict.py's peak RSS (the process and its DataLoader workers, os.wait4) for 1,000,000 short texts against
-10,000, and for 100,000 images against 10,000, with scratch-simple. Target: at most 20% above.
+10,000, and for 100,000 images against 10,000 (or a tenth of --large_images), with scratch-simple. Target: at most
+20% above.
 
 Models: quick runs (one epoch on a few hundred examples; speed does not depend on how well a model learnt). Writes
 bench/results/predict.json; exits non-zero when a target is missed.
@@ -30,7 +31,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from patches import write_competition  # noqa: E402
 
 TWEETS = ROOT.parent / "shared" / "data" / "disaster-tweets" / "train.csv"
-TEXT_MODELS, IMAGE_MODELS = ["transformer", "scratch-simple"], ["pretrained", "scratch-simple"]
+TEXT_MODELS = {"transformer": 5_000, "scratch-simple": 20_000}  # texts each: about a minute of the transformer
+IMAGE_MODELS = ["pretrained", "scratch-simple"]
 RATIO_TARGET, RSS_TARGET = 0.8, 1.2
 
 
@@ -93,13 +95,13 @@ def write_texts(path: Path, texts: list[str]) -> Path:
 def throughput(work: Path, rows: list) -> None:
     from transformers.image_utils import load_image
 
-    texts = tweets(20_000)
-    text_file = write_texts(work / "texts-20000.csv", texts)
-    for name in TEXT_MODELS:
+    for name, count in TEXT_MODELS.items():
+        texts = tweets(count)
+        text_file = write_texts(work / f"texts-{count}.csv", texts)
         model = work / "text-run" / name
         ours, wall, _ = predict(model, ["--input_file", str(text_file)], work / "out.csv")
         bare = bare_rate(model, texts)
-        rows.append(_ratio(f"text {name}, 20,000 texts", ours, bare, wall))
+        rows.append(_ratio(f"text {name}, {count:,} texts", ours, bare, wall))
     images = sorted((work / "patches-2000" / "train").glob("*.tif"))[:2000]
     decoded = [load_image(str(p)) for p in images]
     folder = work / "predict-2000"
@@ -122,23 +124,25 @@ def _ratio(label: str, ours: float, bare: float, wall: float) -> dict:
             "wall_s": round(wall, 1)}  # fmt: skip
 
 
-def memory(work: Path, rows: list) -> None:
+def memory(work: Path, rows: list, large_images: Path | None = None) -> None:
     model = work / "text-run" / "scratch-simple"
     small = write_texts(work / "texts-10000.csv", tweets(10_000))
     large = write_texts(work / "texts-1000000.csv", tweets(1_000_000))
     rows.append(_rss("text scratch-simple, 1,000,000 vs 10,000 texts", model, ["--input_file", str(small)],
                      ["--input_file", str(large)], work))  # fmt: skip
-    many = work / "patches-100000"
-    if not (many / "test").is_dir():
-        write_competition(many, train=0, test=100_000, seed=5)
-    few = work / "patches-10000"
+    if large_images is None:
+        large_images = work / "patches-100000" / "test"
+        if not large_images.is_dir():
+            write_competition(large_images.parent, train=0, test=100_000, seed=5)
+    files = sorted(large_images.glob("*.tif"))
+    few = work / f"patches-{len(files) // 10}"
     if not few.is_dir():
         few.mkdir()
-        for p in sorted((many / "test").glob("*.tif"))[:10_000]:
+        for p in files[: len(files) // 10]:
             os.link(p, few / p.name)
     model = work / "image-run" / "scratch-simple"
-    rows.append(_rss("image scratch-simple, 100,000 vs 10,000 patches", model, ["--image_dir", str(few)],
-                     ["--image_dir", str(many / "test")], work))  # fmt: skip
+    rows.append(_rss(f"image scratch-simple, {len(files):,} vs {len(files) // 10:,} patches", model,
+                     ["--image_dir", str(few)], ["--image_dir", str(large_images)], work))  # fmt: skip
 
 
 def _rss(label: str, model: Path, small: list[str], large: list[str], work: Path) -> dict:
@@ -157,6 +161,11 @@ def main() -> None:
     parser.add_argument("--only", default="throughput,memory", help="throughput, memory or both (comma-separated)")
     parser.add_argument("--work_dir", default=str(ROOT / "outputs" / "bench-predict"))
     parser.add_argument("--fresh", action="store_true", help="train the quick runs again")
+    parser.add_argument(
+        "--large_images",
+        help="memory: a folder of 96-px TIFFs to use instead of writing 100,000 "
+        "(e.g. bench_scale.py's outputs/bench-scale/data/test); a tenth of them is the small input",
+    )
     args = parser.parse_args()
     work = Path(args.work_dir)
     if args.fresh:
@@ -170,8 +179,12 @@ def main() -> None:
     train("train_image.py", ["--train_dir", str(patches / "train"), "--labels_file", str(patches / "train_labels.csv"),
                              "--models", ",".join(IMAGE_MODELS), *quick], work / "image-run")  # fmt: skip
     rows: list[dict] = []
-    for part in args.only.split(","):
-        {"throughput": throughput, "memory": memory}[part.strip()](work, rows)
+    large = Path(args.large_images) if args.large_images else None
+    for part in [p.strip() for p in args.only.split(",")]:
+        if part == "throughput":
+            throughput(work, rows)
+        else:
+            memory(work, rows, large)
     record = {"date": time.strftime("%Y-%m-%d"), "cores": len(os.sched_getaffinity(0)), "rows": rows}
     path = ROOT / "bench" / "results" / "predict.json"
     earlier = json.loads(path.read_text()) if path.is_file() else {}
