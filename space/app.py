@@ -80,9 +80,10 @@ def _outputs(prediction: Prediction, models: list[ModelEntry]) -> list[Any]:
 
 def _threshold_notes(prediction: Prediction, models: list[ModelEntry]) -> list[Any]:
     """Per model, the line under its answer naming the class its decision threshold predicts where gr.Label's
-    heading (always the most probable class) is not it; hidden elsewhere."""
-    notes = [catalog.threshold_note(entry, prediction.labels.get(entry.name, {})) for entry in models]
-    return [gr.update(value=note, visible=bool(note)) for note in notes]
+    heading (always the most probable class) is not it; empty elsewhere."""
+    # Plain values, not visibility updates: Gradio's lazily cached examples fail on gr.update of a Markdown; an empty
+    # Markdown shows nothing.
+    return [catalog.threshold_note(entry, prediction.labels.get(entry.name, {})) for entry in models]
 
 
 def _legend(kind: str, explanations: Explanations) -> str:
@@ -229,9 +230,7 @@ def _try_it(section: Section) -> None:
                             num_top_classes=catalog.TOP_K,
                             elem_id=f"{section.kind}-label-{catalog.slug(entry.name)}",
                         )
-                        notes.append(
-                            gr.Markdown(visible=False, elem_id=f"{section.kind}-predicts-{catalog.slug(entry.name)}")
-                        )
+                        notes.append(gr.Markdown(elem_id=f"{section.kind}-predicts-{catalog.slug(entry.name)}"))
                         latency = gr.Markdown(elem_id=f"{section.kind}-latency-{catalog.slug(entry.name)}")
                         outputs += [label, latency]
                         explained.append(_why_component(section.kind, entry.name))

@@ -293,7 +293,7 @@ HOSTILE = "<img src=x onerror=alert(1)>"  # a class name from the user's data
 
 def test_a_thresholded_model_says_the_class_it_predicts(section, tmp_path, monkeypatch):
     """gr.Label heads each answer with the most probable class: where a model's decision threshold predicts the
-    other one, a line under its answer says so (the class name escaped); elsewhere that line stays hidden, and
+    other one, a line under its answer says so (the class name escaped); elsewhere that line stays empty, and
     predict_text keeps the outputs it always had."""
     monkeypatch.setenv("GRADIO_EXAMPLES_CACHE", str(tmp_path / "examples"))
     import app
@@ -305,19 +305,17 @@ def test_a_thresholded_model_says_the_class_it_predicts(section, tmp_path, monke
     assert list(prediction.labels["small"]) == [HOSTILE, "calm"]
     tuned, plain = app._threshold_notes(prediction, section.available)
     shown = "&lt;img src=x onerror=alert\\(1\\)&gt;"
-    assert tuned["visible"] and tuned["value"] == (
-        f"Predicts **{shown}** (its decision threshold: P({shown}) >= 0.372, chosen on validation)"
-    )
-    assert not plain["visible"] and plain["value"] == ""  # no threshold: nothing shown
+    assert tuned == (f"Predicts **{shown}** (its decision threshold: P({shown}) >= 0.372, chosen on validation)")
+    assert plain == ""  # no threshold: nothing shown
     assert prediction.agreement == f"The models disagree: **{shown}** (small); **pos** (big)."
     small.scores = {"calm": 0.7, HOSTILE: 0.3}  # the threshold predicts the most probable class: the Label says it
     calm = catalog.predict_text(section, "calm")
-    assert not any(note["visible"] for note in app._threshold_notes(calm, section.models))
+    assert not any(app._threshold_notes(calm, section.models))
 
     demo = app.build_app([section])
     notes = {c["id"]: c["props"] for c in demo.config["components"] if "-predicts-" in str(c["props"].get("elem_id"))}
     assert [n["elem_id"] for n in notes.values()] == ["text-predicts-small", "text-predicts-big"]
-    assert not any(n["visible"] for n in notes.values())
+    assert not any(n.get("value") for n in notes.values())
     # The Classify button, the text box's Enter and the examples show them; no documented endpoint returns them.
     showing = [d for d in demo.config["dependencies"] if set(notes) <= set(d["outputs"])]
     assert len(showing) >= 2 and not [d["api_name"] for d in showing if d["api_visibility"] == "public"]

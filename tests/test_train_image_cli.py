@@ -38,7 +38,11 @@ GOOD = {"train/ant/1.png": "RGB", "train/ant/2.png": "L", "train/bee/1.png": "RG
         ({**GOOD, "train/bee/3.gif": "broken"}, ["--strict_images"], "1 file(s) cannot be used as images"),
         (GOOD, ["--models", "pretrained,resnet-9000"], "unknown model name(s): resnet-9000. Choose from:"),
         (GOOD, ["--image_size", "8"], "--image_size must be between 16 and 1024"),
-        (GOOD, ["--augmentation", "mixup"], "--augmentation must be auto, none, crop or flip_crop"),
+        (
+            GOOD,
+            ["--augmentation", "mixup"],
+            "--augmentation must be auto, none, crop, flip_crop, flip_rotate (got 'mixup')",
+        ),
     ],
 )
 def test_user_mistakes_end_with_one_message_and_no_output(tmp_path, capsys, layout, extra, message):
